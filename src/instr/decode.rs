@@ -1,0 +1,479 @@
+//! Erlang term → typed [`Instruction`], with exactly OTP's rules: the expansion table of
+//! `systools_rc:expand_script/1`, the syntax checks of `check_op/1` in their order (the first
+//! failing check decides the reason), then `normalize_instrs/1`.
+//!
+//! Rules cite `grammar/appup.ebnf`; a rejected instruction gives OTP's reason term
+//! ([`SyntaxError::reason`]), the span of the offending part and a sentence.
+
+use super::{
+    Atom, Change, CodeChangeMode, Instruction, LowLevel, Mfa, ModType, PurgeMethod, StartType, SuspendItem,
+    SyncTarget, Timeout,
+};
+use crate::span::Span;
+use crate::term::{Item, Term, TermKind};
+
+/// Why `systools_rc`'s syntax check rejects an instruction; each kind is the tag of OTP's
+/// reason term `{Tag, Culprit}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyntaxErrorKind {
+    /// `{bad_instruction, I}`: no instruction has this shape.
+    BadInstruction,
+    /// `{bad_module, X}`: a module name that is not an atom.
+    BadModule,
+    /// `{bad_change, X}`: not `soft` or `{advanced, Extra}`.
+    BadChange,
+    /// `{bad_mod_type, X}`: not `static` or `dynamic`.
+    BadModType,
+    /// `{bad_purge_method, X}`: not `soft_purge` or `brutal_purge`.
+    BadPurgeMethod,
+    /// `{bad_list, X}`: not a list.
+    BadList,
+    /// `{bad_args_list, X}`: apply arguments that are not a list.
+    BadArgsList,
+    /// `{bad_node, X}`: a node name that is not an atom.
+    BadNode,
+    /// `{bad_application, X}`: an application name that is not an atom.
+    BadApplication,
+    /// `{bad_start_type, X}`: not permanent, transient, temporary, load or none.
+    BadStartType,
+    /// `{bad_func, X}`: a function name that is not an atom.
+    BadFunc,
+    /// `{bad_lib, X}`: a library name that is not an atom.
+    BadLib,
+    /// `{bad_lib_vsn, X}`: a library version that is not a list.
+    BadLibVsn,
+    /// `{bad_timeout, X}`: not default, infinity or an integer > 0.
+    BadTimeout,
+    /// `{bad_mode, X}`: a code_change mode other than up or down.
+    BadMode,
+    /// `{bad_code_change, X}`: a code_change element that is not `{Mod, Extra}`.
+    BadCodeChange,
+    /// `{not_yet_implemented, mnesia_backup}`.
+    NotYetImplemented,
+    /// `{improper_list, X}`: ours; OTP accepts an improper list in its `is_list` check and then
+    /// crashes while walking it (`function_clause`).
+    ImproperList,
+}
+
+impl SyntaxErrorKind {
+    /// The tag of OTP's reason term.
+    pub fn atom(self) -> &'static str {
+        use SyntaxErrorKind::*;
+        match self {
+            BadInstruction => "bad_instruction",
+            BadModule => "bad_module",
+            BadChange => "bad_change",
+            BadModType => "bad_mod_type",
+            BadPurgeMethod => "bad_purge_method",
+            BadList => "bad_list",
+            BadArgsList => "bad_args_list",
+            BadNode => "bad_node",
+            BadApplication => "bad_application",
+            BadStartType => "bad_start_type",
+            BadFunc => "bad_func",
+            BadLib => "bad_lib",
+            BadLibVsn => "bad_lib_vsn",
+            BadTimeout => "bad_timeout",
+            BadMode => "bad_mode",
+            BadCodeChange => "bad_code_change",
+            NotYetImplemented => "not_yet_implemented",
+            ImproperList => "improper_list",
+        }
+    }
+
+    /// What was expected, for the sentence.
+    fn expected(self) -> &'static str {
+        use SyntaxErrorKind::*;
+        match self {
+            BadInstruction => "no appup or relup instruction has this shape",
+            BadModule | BadNode | BadApplication | BadFunc | BadLib => "should be an atom",
+            BadChange => "should be soft or {advanced, Extra}",
+            BadModType => "should be static or dynamic",
+            BadPurgeMethod => "should be soft_purge or brutal_purge",
+            BadList | BadLibVsn => "should be a list",
+            BadArgsList => "should be a list of arguments",
+            BadStartType => "should be permanent, transient, temporary, load or none",
+            BadTimeout => "should be default, infinity or an integer > 0",
+            BadMode => "should be up or down",
+            BadCodeChange => "should be {Module, Extra}",
+            NotYetImplemented => "systools does not implement it",
+            ImproperList => "should be a proper list (OTP crashes on it)",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        use SyntaxErrorKind::*;
+        match self {
+            BadInstruction => "bad instruction",
+            BadModule => "bad module",
+            BadChange => "bad change spec",
+            BadModType => "bad module type",
+            BadPurgeMethod => "bad purge method",
+            BadList => "bad list",
+            BadArgsList => "bad argument list",
+            BadNode => "bad node",
+            BadApplication => "bad application",
+            BadStartType => "bad start type",
+            BadFunc => "bad function",
+            BadLib => "bad library",
+            BadLibVsn => "bad library version",
+            BadTimeout => "bad timeout",
+            BadMode => "bad code_change mode",
+            BadCodeChange => "bad code_change",
+            NotYetImplemented => "not yet implemented",
+            ImproperList => "improper list",
+        }
+    }
+}
+
+/// An instruction `systools_rc` rejects in its syntax check.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{} {} ({})", .kind.noun(), .culprit, .kind.expected())]
+pub struct SyntaxError {
+    /// The check that failed.
+    pub kind: SyntaxErrorKind,
+    /// The offending term (OTP's reason holds it).
+    pub culprit: Term<'static>,
+    /// Where the offending term is in the source (empty for terms built in code).
+    pub span: Span,
+}
+
+impl SyntaxError {
+    fn new(kind: SyntaxErrorKind, culprit: &Term<'_>) -> Self {
+        SyntaxError { kind, culprit: culprit.clone().into_owned(), span: culprit.span }
+    }
+
+    fn from_item(kind: SyntaxErrorKind, item: Item<'_, '_>) -> Self {
+        SyntaxError { kind, culprit: item.to_term(), span: item.span() }
+    }
+
+    /// OTP's reason term, e.g. `{bad_purge_method,rutal_purge}`.
+    pub fn reason(&self) -> Term<'static> {
+        Term::tuple(vec![Term::atom(self.kind.atom()), self.culprit.clone()])
+    }
+}
+
+type Res<T> = Result<T, SyntaxError>;
+use SyntaxErrorKind as K;
+
+/// Decodes one instruction of an appup script: expansion, syntax check and normalization as
+/// `systools_rc` does them.
+///
+/// # Errors
+/// The first failing check, with OTP's reason.
+pub fn decode_instruction(t: &Term<'_>) -> Res<Instruction> {
+    if let Some(a) = t.as_atom() {
+        return decode_atom(t, a);
+    }
+    let Some((tag, _)) = t.tagged() else { return Err(SyntaxError::new(K::BadInstruction, t)) };
+    let items = t.as_tuple().unwrap_or(&[]);
+    let args = &items[1..];
+    match tag {
+        "update" => decode_update(t, args),
+        "load_module" => decode_load_module(t, args),
+        "add_module" | "delete_module" => decode_module_dep(t, tag, args),
+        "add_application" | "remove_application" | "restart_application" => decode_application(t, tag, args),
+        _ => decode_low_tuple(t, tag, args).map(Instruction::Low),
+    }
+}
+
+// atom_instr ::= "point_of_no_return" | "restart_new_emulator" | "restart_emulator" | "restart" | "reboot"
+fn decode_atom(t: &Term<'_>, a: &str) -> Res<Instruction> {
+    let low = match a {
+        "point_of_no_return" => LowLevel::PointOfNoReturn,
+        "restart_new_emulator" => LowLevel::RestartNewEmulator,
+        "restart_emulator" => LowLevel::RestartEmulator,
+        "restart" => LowLevel::Restart,
+        "reboot" => LowLevel::Reboot,
+        "mnesia_backup" => return Err(SyntaxError::new(K::NotYetImplemented, t)),
+        _ => return Err(SyntaxError::new(K::BadInstruction, t)),
+    };
+    Ok(Instruction::Low(low))
+}
+
+/// The defaults `expand_script` fills in for a short `update`.
+struct UpdateDefaults {
+    mod_type: ModType,
+    timeout: Timeout,
+}
+
+const DYNAMIC_DEFAULT: UpdateDefaults = UpdateDefaults { mod_type: ModType::Dynamic, timeout: Timeout::Default };
+
+// update ::= "{update," mod "}" | "{update," mod ",supervisor}" | "{update," mod "," change "}" | "{update," mod "," dep_mods "}" | "{update," mod "," change "," dep_mods "}" | "{update," mod "," change "," purge "," purge "," dep_mods "}" | "{update," mod "," timeout "," change "," purge "," purge "," dep_mods "}" | "{update," mod "," mod_type "," timeout "," change "," purge "," purge "," dep_mods "}"
+fn decode_update(t: &Term<'_>, a: &[Term<'_>]) -> Res<Instruction> {
+    let brutal = PurgeMethod::DEFAULT;
+    match a {
+        [m] => update(m, DYNAMIC_DEFAULT, Change::Soft, brutal, brutal, None),
+        [m, x] if x.is_atom("supervisor") => {
+            let defaults = UpdateDefaults { mod_type: ModType::Static, timeout: Timeout::Default };
+            update(m, defaults, Change::Advanced(Term::nil()), brutal, brutal, None)
+        }
+        [m, c] if c.as_tuple().is_some() || c.is_atom("soft") => {
+            let module = module(m)?;
+            let change = change(c)?;
+            finish_update(module, DYNAMIC_DEFAULT, change, brutal, brutal, None)
+        }
+        [m, deps] if deps.is_list() => update(m, DYNAMIC_DEFAULT, Change::Soft, brutal, brutal, Some(deps)),
+        [m, c, deps] if (c.as_tuple().is_some() || c.is_atom("soft")) && deps.is_list() => {
+            let module = module(m)?;
+            let change = change(c)?;
+            finish_update(module, DYNAMIC_DEFAULT, change, brutal, brutal, Some(deps))
+        }
+        [m, c, pre, post, deps] => {
+            let (module, change) = (module(m)?, change(c)?);
+            finish_update(module, DYNAMIC_DEFAULT, change, purge(pre)?, purge(post)?, Some(deps))
+        }
+        [m, to, c, pre, post, deps] => {
+            let module = module(m)?;
+            let defaults = UpdateDefaults { mod_type: ModType::Dynamic, timeout: timeout(to)? };
+            let change = change(c)?;
+            finish_update(module, defaults, change, purge(pre)?, purge(post)?, Some(deps))
+        }
+        [m, mt, to, c, pre, post, deps] => {
+            let module = module(m)?;
+            let defaults = UpdateDefaults { mod_type: mod_type(mt)?, timeout: timeout(to)? };
+            let change = change(c)?;
+            finish_update(module, defaults, change, purge(pre)?, purge(post)?, Some(deps))
+        }
+        _ => Err(SyntaxError::new(K::BadInstruction, t)),
+    }
+}
+
+fn update(
+    m: &Term<'_>,
+    d: UpdateDefaults,
+    change: Change,
+    pre: PurgeMethod,
+    post: PurgeMethod,
+    deps: Option<&Term<'_>>,
+) -> Res<Instruction> {
+    finish_update(module(m)?, d, change, pre, post, deps)
+}
+
+fn finish_update(
+    module: Atom,
+    d: UpdateDefaults,
+    change: Change,
+    pre_purge: PurgeMethod,
+    post_purge: PurgeMethod,
+    deps: Option<&Term<'_>>,
+) -> Res<Instruction> {
+    let dep_mods = deps.map_or(Ok(Vec::new()), |d| atom_list(d, K::BadModule))?;
+    Ok(Instruction::Update { module, mod_type: d.mod_type, timeout: d.timeout, change, pre_purge, post_purge, dep_mods })
+}
+
+// load_module ::= "{load_module," mod "}" | "{load_module," mod "," dep_mods "}" | "{load_module," mod "," purge "," purge "," dep_mods "}"
+fn decode_load_module(t: &Term<'_>, a: &[Term<'_>]) -> Res<Instruction> {
+    let (m, pre, post, deps) = match a {
+        [m] => (m, None, None, None),
+        [m, deps] if deps.is_list() => (m, None, None, Some(deps)),
+        [m, pre, post, deps] => (m, Some(pre), Some(post), Some(deps)),
+        _ => return Err(SyntaxError::new(K::BadInstruction, t)),
+    };
+    let module = module(m)?;
+    let pre_purge = pre.map_or(Ok(PurgeMethod::DEFAULT), purge)?;
+    let post_purge = post.map_or(Ok(PurgeMethod::DEFAULT), purge)?;
+    let dep_mods = deps.map_or(Ok(Vec::new()), |d| atom_list(d, K::BadModule))?;
+    Ok(Instruction::LoadModule { module, pre_purge, post_purge, dep_mods })
+}
+
+// module_dep ::= "{" ( "add_module" | "delete_module" ) "," mod ( "," dep_mods )? "}"
+fn decode_module_dep(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<Instruction> {
+    let (module, dep_mods) = match a {
+        [m] => (module(m)?, Vec::new()),
+        [m, deps] => (module(m)?, atom_list(deps, K::BadModule)?),
+        _ => return Err(SyntaxError::new(K::BadInstruction, t)),
+    };
+    Ok(if tag == "add_module" {
+        Instruction::AddModule { module, dep_mods }
+    } else {
+        Instruction::DeleteModule { module, dep_mods }
+    })
+}
+
+// application_instr ::= "{add_application," appl ( "," start_type )? "}" | "{remove_application," appl "}" | "{restart_application," appl "}"
+fn decode_application(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<Instruction> {
+    let application = |x: &Term<'_>| atom_of(x, K::BadApplication);
+    match (tag, a) {
+        ("add_application", [app]) => {
+            Ok(Instruction::AddApplication { application: application(app)?, start_type: StartType::Permanent })
+        }
+        ("add_application", [app, ty]) => {
+            let application = application(app)?;
+            let start_type = ty.as_atom().and_then(StartType::from_atom).ok_or_else(|| SyntaxError::new(K::BadStartType, ty))?;
+            Ok(Instruction::AddApplication { application, start_type })
+        }
+        ("remove_application", [app]) => Ok(Instruction::RemoveApplication { application: application(app)? }),
+        ("restart_application", [app]) => Ok(Instruction::RestartApplication { application: application(app)? }),
+        _ => Err(SyntaxError::new(K::BadInstruction, t)),
+    }
+}
+
+// low_instr ::= load_object_code | load | remove | purge | suspend | resume | code_change | stop | start | sync_nodes | apply | atom_instr
+fn decode_low_tuple(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<LowLevel> {
+    let bad = || SyntaxError::new(K::BadInstruction, t);
+    match (tag, a) {
+        ("load_object_code", [payload]) => match payload.as_tuple() {
+            Some([lib, vsn, mods]) => load_object_code(lib, vsn, mods),
+            _ => Err(bad()),
+        },
+        ("load" | "remove", [payload]) => match payload.as_tuple() {
+            Some([m, pre, post]) => {
+                let (module, pre_purge, post_purge) = (module(m)?, purge(pre)?, purge(post)?);
+                Ok(if tag == "load" {
+                    LowLevel::Load { module, pre_purge, post_purge }
+                } else {
+                    LowLevel::Remove { module, pre_purge, post_purge }
+                })
+            }
+            _ => Err(bad()),
+        },
+        ("purge" | "resume" | "stop" | "start", [mods]) => {
+            let modules = atom_list(mods, K::BadModule)?;
+            Ok(match tag {
+                "purge" => LowLevel::Purge { modules },
+                "resume" => LowLevel::Resume { modules },
+                "stop" => LowLevel::Stop { modules },
+                _ => LowLevel::Start { modules },
+            })
+        }
+        ("suspend", [mods]) => suspend(mods),
+        ("code_change", [changes]) => Ok(LowLevel::CodeChange { mode: None, changes: code_changes(changes)? }),
+        ("code_change", [mode, changes]) => {
+            list_items(changes)?;
+            let mode = match mode.as_atom() {
+                Some("up") => CodeChangeMode::Up,
+                Some("down") => CodeChangeMode::Down,
+                _ => return Err(SyntaxError::new(K::BadMode, mode)),
+            };
+            Ok(LowLevel::CodeChange { mode: Some(mode), changes: code_changes(changes)? })
+        }
+        ("sync_nodes", [id, target]) => sync_nodes(id, target),
+        ("apply", [mfa_term]) => match mfa_term.as_tuple() {
+            Some([m, f, args]) => Ok(LowLevel::Apply { mfa: mfa(m, f, args)? }),
+            _ => Err(bad()),
+        },
+        _ => Err(bad()),
+    }
+}
+
+// load_object_code ::= "{load_object_code,{" lib "," lib_vsn "," mods "}}"
+fn load_object_code(lib: &Term<'_>, vsn: &Term<'_>, mods: &Term<'_>) -> Res<LowLevel> {
+    let application = atom_of(lib, K::BadLib)?;
+    if !vsn.is_list() {
+        return Err(SyntaxError::new(K::BadLibVsn, vsn));
+    }
+    let modules = atom_list(mods, K::BadModule)?;
+    Ok(LowLevel::LoadObjectCode { application, vsn: vsn.clone().into_owned(), modules })
+}
+
+// suspend ::= "{suspend,[" ( ( mod | "{" mod "," timeout "}" ) ( "," ( mod | "{" mod "," timeout "}" ) )* )? "]}"
+fn suspend(mods: &Term<'_>) -> Res<LowLevel> {
+    let mut modules = Vec::new();
+    for item in list_items(mods)? {
+        let entry = match item {
+            Item::Term(t) => match t.as_tuple() {
+                Some([m, to]) => SuspendItem { module: module(m)?, timeout: Some(timeout(to)?) },
+                _ => SuspendItem { module: module(t)?, timeout: None },
+            },
+            Item::Char(..) => return Err(SyntaxError::from_item(K::BadModule, item)),
+        };
+        modules.push(entry);
+    }
+    Ok(LowLevel::Suspend { modules })
+}
+
+// code_change ::= "{code_change," ( mode "," )? "[" ( "{" mod "," term "}" ( "," "{" mod "," term "}" )* )? "]}"
+fn code_changes(list: &Term<'_>) -> Res<Vec<(Atom, Term<'static>)>> {
+    let mut out = Vec::new();
+    for item in list_items(list)? {
+        match item {
+            Item::Term(t) => match t.as_tuple() {
+                Some([m, extra]) => out.push((module(m)?, extra.clone().into_owned())),
+                _ => return Err(SyntaxError::new(K::BadCodeChange, t)),
+            },
+            Item::Char(..) => return Err(SyntaxError::from_item(K::BadCodeChange, item)),
+        }
+    }
+    Ok(out)
+}
+
+// sync_nodes ::= "{sync_nodes," term "," ( mfa | "[" ( node ( "," node )* )? "]" ) "}"
+fn sync_nodes(id: &Term<'_>, target: &Term<'_>) -> Res<LowLevel> {
+    let target = match target.as_tuple() {
+        Some([m, f, args]) => SyncTarget::Mfa(mfa(m, f, args)?),
+        _ => SyncTarget::Nodes(atom_list(target, K::BadNode)?),
+    };
+    Ok(LowLevel::SyncNodes { id: id.clone().into_owned(), target })
+}
+
+// mfa ::= "{" mod "," func "," args "}"
+fn mfa(m: &Term<'_>, f: &Term<'_>, args: &Term<'_>) -> Res<Mfa> {
+    let module = module(m)?;
+    let function = atom_of(f, K::BadFunc)?;
+    if !args.is_list() {
+        return Err(SyntaxError::new(K::BadArgsList, args));
+    }
+    Ok(Mfa { module, function, args: args.clone().into_owned() })
+}
+
+// mod ::= atom
+fn module(t: &Term<'_>) -> Res<Atom> {
+    atom_of(t, K::BadModule)
+}
+
+fn atom_of(t: &Term<'_>, kind: SyntaxErrorKind) -> Res<Atom> {
+    t.as_atom().map(Atom::from).ok_or_else(|| SyntaxError::new(kind, t))
+}
+
+// change ::= "soft" | "{advanced," term "}"
+fn change(t: &Term<'_>) -> Res<Change> {
+    if t.is_atom("soft") {
+        return Ok(Change::Soft);
+    }
+    match t.as_tuple() {
+        Some([tag, extra]) if tag.is_atom("advanced") => Ok(Change::Advanced(extra.clone().into_owned())),
+        _ => Err(SyntaxError::new(K::BadChange, t)),
+    }
+}
+
+// mod_type ::= "static" | "dynamic"
+fn mod_type(t: &Term<'_>) -> Res<ModType> {
+    match t.as_atom() {
+        Some("static") => Ok(ModType::Static),
+        Some("dynamic") => Ok(ModType::Dynamic),
+        _ => Err(SyntaxError::new(K::BadModType, t)),
+    }
+}
+
+// purge ::= "soft_purge" | "brutal_purge"
+fn purge(t: &Term<'_>) -> Res<PurgeMethod> {
+    t.as_atom().and_then(PurgeMethod::from_atom).ok_or_else(|| SyntaxError::new(K::BadPurgeMethod, t))
+}
+
+// timeout ::= "default" | "infinity" | integer
+fn timeout(t: &Term<'_>) -> Res<Timeout> {
+    match &t.kind {
+        TermKind::Atom(a) if a == "default" => Ok(Timeout::Default),
+        TermKind::Atom(a) if a == "infinity" => Ok(Timeout::Infinity),
+        TermKind::Int(ms) if *ms > 0 => Ok(Timeout::Millis(*ms)),
+        _ => Err(SyntaxError::new(K::BadTimeout, t)),
+    }
+}
+
+/// `is_list` then the elements; an improper list passes OTP's check and crashes later.
+fn list_items<'t, 'a>(t: &'t Term<'a>) -> Res<Vec<Item<'t, 'a>>> {
+    if !t.is_list() {
+        return Err(SyntaxError::new(K::BadList, t));
+    }
+    t.list_items().ok_or_else(|| SyntaxError::new(K::ImproperList, t))
+}
+
+// dep_mods ::= "[" ( mod ( "," mod )* )? "]"
+fn atom_list(t: &Term<'_>, kind: SyntaxErrorKind) -> Res<Vec<Atom>> {
+    list_items(t)?
+        .into_iter()
+        .map(|item| item.as_atom().map(Atom::from).ok_or_else(|| SyntaxError::from_item(kind, item)))
+        .collect()
+}

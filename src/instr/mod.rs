@@ -1,0 +1,255 @@
+//! The two instruction languages of release handling, as closed typed enums:
+//! [`Instruction`] (what an `.appup` script may hold: high-level instructions and low-level
+//! ones written by hand) and [`LowLevel`] (what a `relup` holds and `release_handler` runs).
+//!
+//! Every variant has every field explicit: the decoder ([`decode_instruction`]) expands OTP's
+//! short forms (`{update, M}`, `{update, M, supervisor}`, ...) with OTP's defaults, so later
+//! passes never look at a tuple's arity again. [`Instruction::to_term`] and
+//! [`LowLevel::to_term`] give the Erlang term back (normal form).
+
+mod decode;
+mod encode;
+mod options;
+
+use std::fmt;
+
+use serde::Serialize;
+
+pub use decode::{SyntaxError, SyntaxErrorKind, decode_instruction};
+pub use options::{Change, CodeChangeMode, ModType, Mode, PurgeMethod, StartType, Timeout};
+
+use crate::term::Term;
+
+/// An Erlang atom naming a module, an application, a function or a node.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Atom(pub String);
+
+impl Atom {
+    /// The atom's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The atom as a term.
+    pub fn to_term(&self) -> Term<'static> {
+        Term::atom(self.0.clone())
+    }
+}
+
+impl From<&str> for Atom {
+    fn from(s: &str) -> Self {
+        Atom(s.to_string())
+    }
+}
+
+impl fmt::Display for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::term::write_atom(f, &self.0)
+    }
+}
+
+/// `{Module, Function, Args}` as `apply` and `sync_nodes` take it. `args` is any list
+/// (OTP only checks `is_list`, so an improper list passes and is kept as written).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mfa {
+    /// The module.
+    pub module: Atom,
+    /// The function.
+    pub function: Atom,
+    /// The argument list.
+    pub args: Term<'static>,
+}
+
+/// One element of a `suspend` list: `Mod` or `{Mod, Timeout}` (kept as written).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuspendItem {
+    /// The module whose processes are suspended.
+    pub module: Atom,
+    /// `None` for a bare `Mod`; `Some(t)` for `{Mod, t}`.
+    pub timeout: Option<Timeout>,
+}
+
+/// Where `sync_nodes` finds its nodes: a list, or an MFA that returns one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncTarget {
+    /// `[Node]`.
+    Nodes(Vec<Atom>),
+    /// `{M, F, A}`, applied at run time.
+    Mfa(Mfa),
+}
+
+/// An instruction as an `.appup` script may hold it, in OTP's normal form
+/// (`systools_rc:expand_script/1` then `normalize_instrs/1`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Instruction {
+    /// `{update, Mod, ModType, Timeout, Change, PrePurge, PostPurge, DepMods}`: synchronized
+    /// replacement: suspend the module's processes, load, optionally code_change, resume.
+    Update {
+        /// The module.
+        module: Atom,
+        /// `static` or `dynamic` (default `dynamic`; `{update, M, supervisor}` is `static`).
+        mod_type: ModType,
+        /// Suspend timeout (default `default`).
+        timeout: Timeout,
+        /// `soft` or `{advanced, Extra}` (default `soft`).
+        change: Change,
+        /// Purge method before the load (default `brutal_purge`).
+        pre_purge: PurgeMethod,
+        /// Purge method after the load (default `brutal_purge`).
+        post_purge: PurgeMethod,
+        /// Modules this one depends on (they must be updated in the same relup).
+        dep_mods: Vec<Atom>,
+    },
+    /// `{load_module, Mod, PrePurge, PostPurge, DepMods}`: simple code replacement.
+    LoadModule {
+        /// The module.
+        module: Atom,
+        /// Purge method before the load.
+        pre_purge: PurgeMethod,
+        /// Purge method after the load.
+        post_purge: PurgeMethod,
+        /// Modules this one depends on.
+        dep_mods: Vec<Atom>,
+    },
+    /// `{add_module, Mod, DepMods}`: a new module (loaded with brutal purges).
+    AddModule {
+        /// The module.
+        module: Atom,
+        /// Modules this one depends on.
+        dep_mods: Vec<Atom>,
+    },
+    /// `{delete_module, Mod, DepMods}`: remove then purge the module.
+    DeleteModule {
+        /// The module.
+        module: Atom,
+        /// Modules this one depends on.
+        dep_mods: Vec<Atom>,
+    },
+    /// `{add_application, App, StartType}` (default start type `permanent`).
+    AddApplication {
+        /// The application.
+        application: Atom,
+        /// How it is started after its modules are loaded.
+        start_type: StartType,
+    },
+    /// `{remove_application, App}`: stop, remove its modules, unload.
+    RemoveApplication {
+        /// The application.
+        application: Atom,
+    },
+    /// `{restart_application, App}`: stop, remove old modules, load new ones, start.
+    RestartApplication {
+        /// The application.
+        application: Atom,
+    },
+    /// A low-level instruction written in the appup by hand (passed through unchanged).
+    Low(LowLevel),
+}
+
+/// A low-level instruction, as a `relup` holds it (OTP `relup(4)`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum LowLevel {
+    /// `{load_object_code, {Lib, LibVsn, [Mod]}}`: read the modules' object code, not load it.
+    LoadObjectCode {
+        /// The application (library) holding the modules.
+        application: Atom,
+        /// Its version (a string in practice; OTP only checks that it is a list).
+        vsn: Term<'static>,
+        /// The modules to read.
+        modules: Vec<Atom>,
+    },
+    /// `point_of_no_return`: failures after it restart the node into the old release.
+    PointOfNoReturn,
+    /// `{load, {Mod, PrePurge, PostPurge}}`.
+    Load {
+        /// The module.
+        module: Atom,
+        /// Checked before anything runs: `soft_purge` refuses while old processes exist.
+        pre_purge: PurgeMethod,
+        /// What happens to old code processes still run after the load.
+        post_purge: PurgeMethod,
+    },
+    /// `{remove, {Mod, PrePurge, PostPurge}}`.
+    Remove {
+        /// The module.
+        module: Atom,
+        /// As for `load`.
+        pre_purge: PurgeMethod,
+        /// As for `load`.
+        post_purge: PurgeMethod,
+    },
+    /// `{purge, [Mod]}`.
+    Purge {
+        /// The modules.
+        modules: Vec<Atom>,
+    },
+    /// `{suspend, [Mod | {Mod, Timeout}]}`.
+    Suspend {
+        /// The modules, with their timeouts as written.
+        modules: Vec<SuspendItem>,
+    },
+    /// `{resume, [Mod]}`.
+    Resume {
+        /// The modules.
+        modules: Vec<Atom>,
+    },
+    /// `{code_change, [{Mod, Extra}]}` (mode `None`, meaning `up`) or
+    /// `{code_change, Mode, [{Mod, Extra}]}`.
+    CodeChange {
+        /// `up`/`down`, or `None` for the two-element form.
+        mode: Option<CodeChangeMode>,
+        /// Module and `Extra` argument pairs.
+        changes: Vec<(Atom, Term<'static>)>,
+    },
+    /// `{stop, [Mod]}`.
+    Stop {
+        /// The modules.
+        modules: Vec<Atom>,
+    },
+    /// `{start, [Mod]}`.
+    Start {
+        /// The modules.
+        modules: Vec<Atom>,
+    },
+    /// `{sync_nodes, Id, [Node] | {M, F, A}}`.
+    SyncNodes {
+        /// Any term naming the synchronization point.
+        id: Term<'static>,
+        /// The nodes, or how to find them.
+        target: SyncTarget,
+    },
+    /// `{apply, {M, F, A}}`.
+    Apply {
+        /// What to call.
+        mfa: Mfa,
+    },
+    /// `restart_new_emulator`: reboot into a new emulator (moved first on upgrade).
+    RestartNewEmulator,
+    /// `restart_emulator`: reboot at the end of the script (moved last).
+    RestartEmulator,
+    /// `restart`: a legacy atom systools passes through; release_handler rejects it.
+    Restart,
+    /// `reboot`: a legacy atom systools passes through; release_handler rejects it.
+    Reboot,
+}
+
+impl fmt::Display for LowLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.to_term(), f)
+    }
+}
+
+impl fmt::Display for Instruction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.to_term(), f)
+    }
+}
+
+/// Prints a low-level script as one Erlang list on one line (`~0p`).
+pub fn script_to_term(script: &[LowLevel]) -> Term<'static> {
+    Term::list(script.iter().map(LowLevel::to_term).collect())
+}

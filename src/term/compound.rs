@@ -1,0 +1,350 @@
+//! Compound rules of the term grammar (`grammar/term.ebnf`): terms, tuples, lists, maps,
+//! binaries and the `.`-terminated file. Recursion carries a depth so that hostile nesting is
+//! an error ([`ParseErrorKind::TooDeep`]) rather than a stack overflow.
+
+use std::borrow::Cow;
+
+use nom::Parser as _;
+use nom::character::complete::char as one_char;
+
+use super::error::{ParseError, ParseErrorKind};
+use super::lexical::{
+    Number, PErr, PResult, bare_atom, char_literal, fail, map_open, number, quoted_atom, string, ws,
+};
+use super::{MAX_DEPTH, Term, TermKind};
+use crate::span::Span;
+
+/// The term parser over one source text; offsets are computed against `src`.
+pub(crate) struct Parser<'a> {
+    src: &'a str,
+    lenient: bool,
+}
+
+impl<'a> Parser<'a> {
+    pub(crate) fn new(src: &'a str, lenient: bool) -> Self {
+        Parser { src, lenient }
+    }
+
+    fn offset(&self, rest: &str) -> usize {
+        self.src.len() - rest.len()
+    }
+
+    fn span(&self, start: &str, rest: &str) -> Span {
+        Span::new(self.offset(start), self.offset(rest))
+    }
+
+    fn to_error(&self, e: nom::Err<PErr>) -> ParseError {
+        let e = match e {
+            nom::Err::Error(e) | nom::Err::Failure(e) => e,
+            nom::Err::Incomplete(_) => PErr { rest: 0, len: 0, kind: ParseErrorKind::Unterminated("input") },
+        };
+        let start = self.src.len().saturating_sub(e.rest);
+        ParseError::new(e.kind, Span::new(start, start + e.len))
+    }
+
+    // file ::= ws ( term ws dot ws )*
+    pub(crate) fn file(&self) -> Result<Vec<Term<'a>>, ParseError> {
+        let mut terms = Vec::new();
+        let (mut i, _) = ws(self.src).map_err(|e| self.to_error(e))?;
+        while !i.is_empty() {
+            let (rest, t) = self.term(i, 0).map_err(|e| self.to_error(e))?;
+            let (rest, _) = ws(rest).map_err(|e| self.to_error(e))?;
+            let (rest, _) = self.dot(rest).map_err(|e| self.to_error(e))?;
+            let (rest, _) = ws(rest).map_err(|e| self.to_error(e))?;
+            terms.push(t);
+            i = rest;
+        }
+        Ok(terms)
+    }
+
+    /// One term with optional surrounding white space and nothing else.
+    pub(crate) fn single(&self) -> Result<Term<'a>, ParseError> {
+        let run = |i: &'a str| -> PResult<'a, Term<'a>> {
+            let (i, _) = ws(i)?;
+            let (i, t) = self.term(i, 0)?;
+            let (i, _) = ws(i)?;
+            let i = i.strip_prefix('.').map_or(i, |r| r);
+            let (i, _) = ws(i)?;
+            if !i.is_empty() {
+                return fail(PErr::at(i, i.len(), ParseErrorKind::TrailingText));
+            }
+            Ok((i, t))
+        };
+        run(self.src).map(|(_, t)| t).map_err(|e| self.to_error(e))
+    }
+
+    // dot ::= "." ( white | "%" | EOF )
+    fn dot(&self, i: &'a str) -> PResult<'a, ()> {
+        match i.strip_prefix('.') {
+            Some(rest) if rest.is_empty() || rest.starts_with(|c: char| c <= ' ' || c == '%') => Ok((rest, ())),
+            _ => fail(PErr::at(i, i.chars().next().map_or(0, char::len_utf8), ParseErrorKind::MissingDot)),
+        }
+    }
+
+    // term ::= number_term | atom | string_seq | char_literal | binary | tuple | list | map
+    pub(crate) fn term(&self, i: &'a str, depth: usize) -> PResult<'a, Term<'a>> {
+        let Some(first) = i.chars().next() else {
+            return fail(PErr::unexpected(i, "a term"));
+        };
+        let (rest, kind) = match first {
+            '{' => self.nested(i, depth, Self::tuple)?,
+            '[' => self.nested(i, depth, Self::list)?,
+            '#' => self.nested(i, depth, Self::map)?,
+            '<' if i.starts_with("<<") => self.nested(i, depth, Self::binary)?,
+            '"' => self.string_seq(i)?,
+            '\'' => quoted_atom(i).map(|(r, a)| (r, TermKind::Atom(a)))?,
+            '$' => char_literal(i).map(|(r, c)| (r, TermKind::Int(i128::from(c as u32))))?,
+            '-' | '+' | '0'..='9' => self.number_term(i)?,
+            c if super::lexical::is_name_char(c) => {
+                bare_atom(i, self.lenient).map(|(r, a)| (r, TermKind::Atom(Cow::Borrowed(a))))?
+            }
+            _ => return fail(PErr::unexpected(i, "a term")),
+        };
+        Ok((rest, Term::new(self.span(i, rest), kind)))
+    }
+
+    /// Runs a compound rule one level deeper, refusing to go past [`MAX_DEPTH`].
+    fn nested(
+        &self,
+        i: &'a str,
+        depth: usize,
+        rule: fn(&Self, &'a str, usize) -> PResult<'a, TermKind<'a>>,
+    ) -> PResult<'a, TermKind<'a>> {
+        if depth >= MAX_DEPTH {
+            return fail(PErr::at(i, 1, ParseErrorKind::TooDeep(MAX_DEPTH)));
+        }
+        rule(self, i, depth + 1)
+    }
+
+    // number_term ::= ( "-" | "+" )? ws number
+    fn number_term(&self, i: &'a str) -> PResult<'a, TermKind<'a>> {
+        let (sign, body) = match i.as_bytes()[0] {
+            b'-' => (-1, ws(&i[1..])?.0),
+            b'+' => (1, ws(&i[1..])?.0),
+            _ => (1, i),
+        };
+        let (rest, n) = match number(body) {
+            Ok(ok) => ok,
+            Err(nom::Err::Error(_)) => return fail(PErr::unexpected(body, "a number after the sign")),
+            Err(e) => return Err(e),
+        };
+        let kind = match n {
+            Number::Int(v) => TermKind::Int(if sign < 0 { -v } else { v }),
+            Number::Float(f) => TermKind::Float(if sign < 0 { -f } else { f }),
+        };
+        Ok((rest, kind))
+    }
+
+    // string_seq ::= string ( ws string )*
+    fn string_seq(&self, i: &'a str) -> PResult<'a, TermKind<'a>> {
+        let (mut rest, mut text) = string(i)?;
+        loop {
+            let (after_ws, _) = ws(rest)?;
+            if !after_ws.starts_with('"') {
+                break;
+            }
+            let (after, more) = string(after_ws)?;
+            text.to_mut().push_str(&more);
+            rest = after;
+        }
+        let kind = if text.is_empty() { TermKind::List(Vec::new(), None) } else { TermKind::String(text) };
+        Ok((rest, kind))
+    }
+
+    /// `open ws [ item ( ws "," ws item )* ] ws close`, where `item` parses one element.
+    fn sequence<T>(
+        &self,
+        i: &'a str,
+        close: char,
+        what: &'static str,
+        mut item: impl FnMut(&'a str) -> PResult<'a, T>,
+    ) -> PResult<'a, Vec<T>> {
+        let (mut i, _) = ws(i)?;
+        let mut out = Vec::new();
+        if let Some(rest) = i.strip_prefix(close) {
+            return Ok((rest, out));
+        }
+        loop {
+            let (rest, x) = item(i)?;
+            out.push(x);
+            let (rest, _) = ws(rest)?;
+            if let Some(r) = rest.strip_prefix(',') {
+                i = ws(r)?.0;
+            } else if let Some(r) = rest.strip_prefix(close) {
+                return Ok((r, out));
+            } else {
+                return fail(PErr::unexpected(rest, what));
+            }
+        }
+    }
+
+    // tuple ::= "{" ws ( term ( ws "," ws term )* )? ws "}"
+    fn tuple(&self, i: &'a str, depth: usize) -> PResult<'a, TermKind<'a>> {
+        let (i, _) = one_char('{').parse(i)?;
+        let (rest, items) = self.sequence(i, '}', "`,` or `}`", |i| self.term(i, depth))?;
+        Ok((rest, TermKind::Tuple(items)))
+    }
+
+    // list ::= "[" ws ( term ( ws "," ws term )* ( ws "|" ws term )? )? ws "]"
+    fn list(&self, i: &'a str, depth: usize) -> PResult<'a, TermKind<'a>> {
+        let (i, _) = one_char('[').parse(i)?;
+        let (mut i, _) = ws(i)?;
+        let mut items = Vec::new();
+        if let Some(rest) = i.strip_prefix(']') {
+            return Ok((rest, TermKind::List(items, None)));
+        }
+        loop {
+            let (rest, t) = self.term(i, depth)?;
+            items.push(t);
+            let (rest, _) = ws(rest)?;
+            if let Some(r) = rest.strip_prefix(',') {
+                i = ws(r)?.0;
+            } else if let Some(r) = rest.strip_prefix('|') {
+                let (r, _) = ws(r)?;
+                let (r, tail) = self.term(r, depth)?;
+                let (r, _) = ws(r)?;
+                let Some(r) = r.strip_prefix(']') else { return fail(PErr::unexpected(r, "`]`")) };
+                return Ok((r, cons(items, tail)));
+            } else if let Some(r) = rest.strip_prefix(']') {
+                return Ok((r, TermKind::List(items, None)));
+            } else {
+                return fail(PErr::unexpected(rest, "`,`, `|` or `]`"));
+            }
+        }
+    }
+
+    // map ::= map_open ws ( assoc ( ws "," ws assoc )* )? ws "}"
+    fn map(&self, i: &'a str, depth: usize) -> PResult<'a, TermKind<'a>> {
+        let (i, _) = map_open(i).map_err(|_| nom::Err::Failure(PErr::unexpected(&i[1..], "`{` after `#`")))?;
+        let (rest, pairs) = self.sequence(i, '}', "`,` or `}`", |i| self.assoc(i, depth))?;
+        Ok((rest, TermKind::Map(pairs)))
+    }
+
+    // assoc ::= term ws "=>" ws term
+    fn assoc(&self, i: &'a str, depth: usize) -> PResult<'a, (Term<'a>, Term<'a>)> {
+        let (rest, key) = self.term(i, depth)?;
+        let (rest, _) = ws(rest)?;
+        let Some(rest) = rest.strip_prefix("=>") else { return fail(PErr::unexpected(rest, "`=>`")) };
+        let (rest, _) = ws(rest)?;
+        let (rest, value) = self.term(rest, depth)?;
+        Ok((rest, (key, value)))
+    }
+
+    // binary ::= "<<" ws ( segment ( ws "," ws segment )* )? ws ">>"
+    fn binary(&self, i: &'a str, _depth: usize) -> PResult<'a, TermKind<'a>> {
+        let i = &i[2..];
+        let (mut i, _) = ws(i)?;
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut borrowed: Option<&'a str> = None;
+        let mut segments = 0;
+        if let Some(rest) = i.strip_prefix(">>") {
+            return Ok((rest, TermKind::Binary(Cow::Borrowed(&[]))));
+        }
+        loop {
+            let (rest, seg) = self.segment(i)?;
+            segments += 1;
+            match seg {
+                Segment::Text(Cow::Borrowed(s), false) if segments == 1 && s.is_ascii() => borrowed = Some(s),
+                other => {
+                    if let Some(b) = borrowed.take() {
+                        bytes.extend_from_slice(b.as_bytes());
+                    }
+                    other.append_to(&mut bytes, i)?;
+                }
+            }
+            let (rest, _) = ws(rest)?;
+            if let Some(r) = rest.strip_prefix(',') {
+                i = ws(r)?.0;
+            } else if let Some(r) = rest.strip_prefix(">>") {
+                let kind = match borrowed {
+                    Some(s) if segments == 1 => TermKind::Binary(Cow::Borrowed(s.as_bytes())),
+                    _ => TermKind::Binary(Cow::Owned(bytes)),
+                };
+                return Ok((r, kind));
+            } else {
+                return fail(PErr::unexpected(rest, "`,` or `>>`"));
+            }
+        }
+    }
+
+    // segment ::= ( string_seq | integer | char_literal ) ( "/" ( "utf8" | "integer" | "binary" ) )?
+    fn segment(&self, i: &'a str) -> PResult<'a, Segment<'a>> {
+        let (rest, seg) = match i.chars().next() {
+            Some('"') => match self.string_seq(i)? {
+                (r, TermKind::String(s)) => (r, Segment::Text(s, false)),
+                (r, _) => (r, Segment::Text(Cow::Borrowed(""), false)),
+            },
+            Some('$') => char_literal(i).map(|(r, c)| (r, Segment::Int(i128::from(c as u32))))?,
+            Some('-' | '0'..='9') => match self.number_term(i)? {
+                (r, TermKind::Int(v)) => (r, Segment::Int(v)),
+                _ => return fail(PErr::at(i, 1, ParseErrorKind::BadBinarySegment("a float".into()))),
+            },
+            _ => return fail(PErr::unexpected(i, "a binary segment (string or integer)")),
+        };
+        let (after_ws, _) = ws(rest)?;
+        let Some(spec) = after_ws.strip_prefix('/') else { return Ok((rest, seg)) };
+        let (spec_rest, _) = ws(spec)?;
+        let name_len = spec_rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'-').count();
+        let name = &spec_rest[..name_len];
+        let seg = match (seg, name) {
+            (Segment::Text(s, _), "utf8") => Segment::Text(s, true),
+            (Segment::Int(v), "utf8") => Segment::Utf8(v),
+            (seg, "integer") => seg,
+            _ => return fail(PErr::at(spec, name_len.max(1), ParseErrorKind::BadBinarySegment(format!("type `/{name}`")))),
+        };
+        Ok((&spec_rest[name_len..], seg))
+    }
+}
+
+/// One segment of a binary literal before it is turned into bytes.
+enum Segment<'a> {
+    /// A string; `true` when it is marked `/utf8`.
+    Text(Cow<'a, str>, bool),
+    /// An 8-bit integer segment.
+    Int(i128),
+    /// An integer segment marked `/utf8` (one code point).
+    Utf8(i128),
+}
+
+impl Segment<'_> {
+    fn append_to<'i>(self, bytes: &mut Vec<u8>, at: &'i str) -> PResult<'i, ()> {
+        let bad = |what: String| fail(PErr::at(at, 1, ParseErrorKind::BadBinarySegment(what)));
+        match self {
+            Segment::Text(s, true) => bytes.extend_from_slice(s.as_bytes()),
+            Segment::Text(s, false) => {
+                for c in s.chars() {
+                    let Ok(b) = u8::try_from(c as u32) else {
+                        return bad(format!("character {c:?} does not fit 8 bits (use /utf8)"));
+                    };
+                    bytes.push(b);
+                }
+            }
+            Segment::Int(v) => match u8::try_from(v) {
+                Ok(b) => bytes.push(b),
+                Err(_) => return bad(format!("{v} does not fit 8 bits")),
+            },
+            Segment::Utf8(v) => match u32::try_from(v).ok().and_then(char::from_u32) {
+                Some(c) => bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+                None => return bad(format!("{v} is not a Unicode code point")),
+            },
+        }
+        Ok((at, ()))
+    }
+}
+
+/// `[Items | Tail]` in normal form: a tail that is itself a list is spliced in, so that
+/// `[a|[b]]` equals `[a,b]` and `[a|[]]` equals `[a]`.
+fn cons<'a>(mut items: Vec<Term<'a>>, tail: Term<'a>) -> TermKind<'a> {
+    match tail.kind {
+        TermKind::List(more, rest) => {
+            items.extend(more);
+            TermKind::List(items, rest)
+        }
+        TermKind::String(s) => {
+            let span = tail.span;
+            items.extend(s.chars().map(|c| Term::new(span, TermKind::Int(i128::from(c as u32)))));
+            TermKind::List(items, None)
+        }
+        _ => TermKind::List(items, Some(Box::new(tail))),
+    }
+}
