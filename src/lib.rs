@@ -1,4 +1,7 @@
 //! relup: Erlang/OTP hot code upgrades (appup → relup → release_handler), exact and offline.
+pub mod cases;
+pub mod instr;
+pub mod order;
+pub mod passes;
 pub mod span;
 pub mod term;
-pub mod instr;

@@ -50,12 +50,20 @@ pub fn line_col(source: &str, offset: usize) -> LineCol {
 
 /// Renders `path:line:col: severity: message` followed by the source line and a caret line
 /// under the span (the span is cut at the end of its first line).
-pub fn render_snippet(source: &str, path: &str, span: Span, severity: &str, message: &str) -> String {
+pub fn render_snippet(
+    source: &str,
+    path: &str,
+    span: Span,
+    severity: &str,
+    message: &str,
+) -> String {
     let lc = line_col(source, span.start);
     let mut out = format!("{path}:{}:{}: {severity}: {message}\n", lc.line, lc.col);
     let start = span.start.min(source.len());
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
+    let line_end = source[line_start..]
+        .find('\n')
+        .map_or(source.len(), |i| line_start + i);
     let line_text = source[line_start..line_end].trim_end_matches('\r');
     let gutter = lc.line.to_string();
     let pad = " ".repeat(gutter.len());
@@ -88,6 +96,9 @@ mod tests {
     #[test]
     fn snippet_points_at_span() {
         let text = render_snippet("{a,\n  bad}.", "f.appup", Span::new(6, 9), "error", "oops");
-        assert_eq!(text, "f.appup:2:3: error: oops\n  |\n2 |   bad}.\n  |   ^^^\n");
+        assert_eq!(
+            text,
+            "f.appup:2:3: error: oops\n  |\n2 |   bad}.\n  |   ^^^\n"
+        );
     }
 }

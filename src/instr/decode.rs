@@ -6,8 +6,8 @@
 //! ([`SyntaxError::reason`]), the span of the offending part and a sentence.
 
 use super::{
-    Atom, Change, CodeChangeMode, Instruction, LowLevel, Mfa, ModType, PurgeMethod, StartType, SuspendItem,
-    SyncTarget, Timeout,
+    Atom, Change, CodeChangeMode, Instruction, LowLevel, Mfa, ModType, PurgeMethod, StartType,
+    SuspendItem, SyncTarget, Timeout,
 };
 use crate::span::Span;
 use crate::term::{Item, Term, TermKind};
@@ -141,11 +141,19 @@ pub struct SyntaxError {
 
 impl SyntaxError {
     fn new(kind: SyntaxErrorKind, culprit: &Term<'_>) -> Self {
-        SyntaxError { kind, culprit: culprit.clone().into_owned(), span: culprit.span }
+        SyntaxError {
+            kind,
+            culprit: culprit.clone().into_owned(),
+            span: culprit.span,
+        }
     }
 
     fn from_item(kind: SyntaxErrorKind, item: Item<'_, '_>) -> Self {
-        SyntaxError { kind, culprit: item.to_term(), span: item.span() }
+        SyntaxError {
+            kind,
+            culprit: item.to_term(),
+            span: item.span(),
+        }
     }
 
     /// OTP's reason term, e.g. `{bad_purge_method,rutal_purge}`.
@@ -166,14 +174,18 @@ pub fn decode_instruction(t: &Term<'_>) -> Res<Instruction> {
     if let Some(a) = t.as_atom() {
         return decode_atom(t, a);
     }
-    let Some((tag, _)) = t.tagged() else { return Err(SyntaxError::new(K::BadInstruction, t)) };
+    let Some((tag, _)) = t.tagged() else {
+        return Err(SyntaxError::new(K::BadInstruction, t));
+    };
     let items = t.as_tuple().unwrap_or(&[]);
     let args = &items[1..];
     match tag {
         "update" => decode_update(t, args),
         "load_module" => decode_load_module(t, args),
         "add_module" | "delete_module" => decode_module_dep(t, tag, args),
-        "add_application" | "remove_application" | "restart_application" => decode_application(t, tag, args),
+        "add_application" | "remove_application" | "restart_application" => {
+            decode_application(t, tag, args)
+        }
         _ => decode_low_tuple(t, tag, args).map(Instruction::Low),
     }
 }
@@ -198,7 +210,10 @@ struct UpdateDefaults {
     timeout: Timeout,
 }
 
-const DYNAMIC_DEFAULT: UpdateDefaults = UpdateDefaults { mod_type: ModType::Dynamic, timeout: Timeout::Default };
+const DYNAMIC_DEFAULT: UpdateDefaults = UpdateDefaults {
+    mod_type: ModType::Dynamic,
+    timeout: Timeout::Default,
+};
 
 // update ::= "{update," mod "}" | "{update," mod ",supervisor}" | "{update," mod "," change "}" | "{update," mod "," dep_mods "}" | "{update," mod "," change "," dep_mods "}" | "{update," mod "," change "," purge "," purge "," dep_mods "}" | "{update," mod "," timeout "," change "," purge "," purge "," dep_mods "}" | "{update," mod "," mod_type "," timeout "," change "," purge "," purge "," dep_mods "}"
 fn decode_update(t: &Term<'_>, a: &[Term<'_>]) -> Res<Instruction> {
@@ -206,15 +221,27 @@ fn decode_update(t: &Term<'_>, a: &[Term<'_>]) -> Res<Instruction> {
     match a {
         [m] => update(m, DYNAMIC_DEFAULT, Change::Soft, brutal, brutal, None),
         [m, x] if x.is_atom("supervisor") => {
-            let defaults = UpdateDefaults { mod_type: ModType::Static, timeout: Timeout::Default };
-            update(m, defaults, Change::Advanced(Term::nil()), brutal, brutal, None)
+            let defaults = UpdateDefaults {
+                mod_type: ModType::Static,
+                timeout: Timeout::Default,
+            };
+            update(
+                m,
+                defaults,
+                Change::Advanced(Term::nil()),
+                brutal,
+                brutal,
+                None,
+            )
         }
         [m, c] if c.as_tuple().is_some() || c.is_atom("soft") => {
             let module = module(m)?;
             let change = change(c)?;
             finish_update(module, DYNAMIC_DEFAULT, change, brutal, brutal, None)
         }
-        [m, deps] if deps.is_list() => update(m, DYNAMIC_DEFAULT, Change::Soft, brutal, brutal, Some(deps)),
+        [m, deps] if deps.is_list() => {
+            update(m, DYNAMIC_DEFAULT, Change::Soft, brutal, brutal, Some(deps))
+        }
         [m, c, deps] if (c.as_tuple().is_some() || c.is_atom("soft")) && deps.is_list() => {
             let module = module(m)?;
             let change = change(c)?;
@@ -222,19 +249,46 @@ fn decode_update(t: &Term<'_>, a: &[Term<'_>]) -> Res<Instruction> {
         }
         [m, c, pre, post, deps] => {
             let (module, change) = (module(m)?, change(c)?);
-            finish_update(module, DYNAMIC_DEFAULT, change, purge(pre)?, purge(post)?, Some(deps))
+            finish_update(
+                module,
+                DYNAMIC_DEFAULT,
+                change,
+                purge(pre)?,
+                purge(post)?,
+                Some(deps),
+            )
         }
         [m, to, c, pre, post, deps] => {
             let module = module(m)?;
-            let defaults = UpdateDefaults { mod_type: ModType::Dynamic, timeout: timeout(to)? };
+            let defaults = UpdateDefaults {
+                mod_type: ModType::Dynamic,
+                timeout: timeout(to)?,
+            };
             let change = change(c)?;
-            finish_update(module, defaults, change, purge(pre)?, purge(post)?, Some(deps))
+            finish_update(
+                module,
+                defaults,
+                change,
+                purge(pre)?,
+                purge(post)?,
+                Some(deps),
+            )
         }
         [m, mt, to, c, pre, post, deps] => {
             let module = module(m)?;
-            let defaults = UpdateDefaults { mod_type: mod_type(mt)?, timeout: timeout(to)? };
+            let defaults = UpdateDefaults {
+                mod_type: mod_type(mt)?,
+                timeout: timeout(to)?,
+            };
             let change = change(c)?;
-            finish_update(module, defaults, change, purge(pre)?, purge(post)?, Some(deps))
+            finish_update(
+                module,
+                defaults,
+                change,
+                purge(pre)?,
+                purge(post)?,
+                Some(deps),
+            )
         }
         _ => Err(SyntaxError::new(K::BadInstruction, t)),
     }
@@ -260,7 +314,15 @@ fn finish_update(
     deps: Option<&Term<'_>>,
 ) -> Res<Instruction> {
     let dep_mods = deps.map_or(Ok(Vec::new()), |d| atom_list(d, K::BadModule))?;
-    Ok(Instruction::Update { module, mod_type: d.mod_type, timeout: d.timeout, change, pre_purge, post_purge, dep_mods })
+    Ok(Instruction::Update {
+        module,
+        mod_type: d.mod_type,
+        timeout: d.timeout,
+        change,
+        pre_purge,
+        post_purge,
+        dep_mods,
+    })
 }
 
 // load_module ::= "{load_module," mod "}" | "{load_module," mod "," dep_mods "}" | "{load_module," mod "," purge "," purge "," dep_mods "}"
@@ -275,7 +337,12 @@ fn decode_load_module(t: &Term<'_>, a: &[Term<'_>]) -> Res<Instruction> {
     let pre_purge = pre.map_or(Ok(PurgeMethod::DEFAULT), purge)?;
     let post_purge = post.map_or(Ok(PurgeMethod::DEFAULT), purge)?;
     let dep_mods = deps.map_or(Ok(Vec::new()), |d| atom_list(d, K::BadModule))?;
-    Ok(Instruction::LoadModule { module, pre_purge, post_purge, dep_mods })
+    Ok(Instruction::LoadModule {
+        module,
+        pre_purge,
+        post_purge,
+        dep_mods,
+    })
 }
 
 // module_dep ::= "{" ( "add_module" | "delete_module" ) "," mod ( "," dep_mods )? "}"
@@ -296,16 +363,27 @@ fn decode_module_dep(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<Instruction
 fn decode_application(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<Instruction> {
     let application = |x: &Term<'_>| atom_of(x, K::BadApplication);
     match (tag, a) {
-        ("add_application", [app]) => {
-            Ok(Instruction::AddApplication { application: application(app)?, start_type: StartType::Permanent })
-        }
+        ("add_application", [app]) => Ok(Instruction::AddApplication {
+            application: application(app)?,
+            start_type: StartType::Permanent,
+        }),
         ("add_application", [app, ty]) => {
             let application = application(app)?;
-            let start_type = ty.as_atom().and_then(StartType::from_atom).ok_or_else(|| SyntaxError::new(K::BadStartType, ty))?;
-            Ok(Instruction::AddApplication { application, start_type })
+            let start_type = ty
+                .as_atom()
+                .and_then(StartType::from_atom)
+                .ok_or_else(|| SyntaxError::new(K::BadStartType, ty))?;
+            Ok(Instruction::AddApplication {
+                application,
+                start_type,
+            })
         }
-        ("remove_application", [app]) => Ok(Instruction::RemoveApplication { application: application(app)? }),
-        ("restart_application", [app]) => Ok(Instruction::RestartApplication { application: application(app)? }),
+        ("remove_application", [app]) => Ok(Instruction::RemoveApplication {
+            application: application(app)?,
+        }),
+        ("restart_application", [app]) => Ok(Instruction::RestartApplication {
+            application: application(app)?,
+        }),
         _ => Err(SyntaxError::new(K::BadInstruction, t)),
     }
 }
@@ -322,9 +400,17 @@ fn decode_low_tuple(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<LowLevel> {
             Some([m, pre, post]) => {
                 let (module, pre_purge, post_purge) = (module(m)?, purge(pre)?, purge(post)?);
                 Ok(if tag == "load" {
-                    LowLevel::Load { module, pre_purge, post_purge }
+                    LowLevel::Load {
+                        module,
+                        pre_purge,
+                        post_purge,
+                    }
                 } else {
-                    LowLevel::Remove { module, pre_purge, post_purge }
+                    LowLevel::Remove {
+                        module,
+                        pre_purge,
+                        post_purge,
+                    }
                 })
             }
             _ => Err(bad()),
@@ -339,7 +425,10 @@ fn decode_low_tuple(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<LowLevel> {
             })
         }
         ("suspend", [mods]) => suspend(mods),
-        ("code_change", [changes]) => Ok(LowLevel::CodeChange { mode: None, changes: code_changes(changes)? }),
+        ("code_change", [changes]) => Ok(LowLevel::CodeChange {
+            mode: None,
+            changes: code_changes(changes)?,
+        }),
         ("code_change", [mode, changes]) => {
             list_items(changes)?;
             let mode = match mode.as_atom() {
@@ -347,11 +436,16 @@ fn decode_low_tuple(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<LowLevel> {
                 Some("down") => CodeChangeMode::Down,
                 _ => return Err(SyntaxError::new(K::BadMode, mode)),
             };
-            Ok(LowLevel::CodeChange { mode: Some(mode), changes: code_changes(changes)? })
+            Ok(LowLevel::CodeChange {
+                mode: Some(mode),
+                changes: code_changes(changes)?,
+            })
         }
         ("sync_nodes", [id, target]) => sync_nodes(id, target),
         ("apply", [mfa_term]) => match mfa_term.as_tuple() {
-            Some([m, f, args]) => Ok(LowLevel::Apply { mfa: mfa(m, f, args)? }),
+            Some([m, f, args]) => Ok(LowLevel::Apply {
+                mfa: mfa(m, f, args)?,
+            }),
             _ => Err(bad()),
         },
         _ => Err(bad()),
@@ -365,7 +459,11 @@ fn load_object_code(lib: &Term<'_>, vsn: &Term<'_>, mods: &Term<'_>) -> Res<LowL
         return Err(SyntaxError::new(K::BadLibVsn, vsn));
     }
     let modules = atom_list(mods, K::BadModule)?;
-    Ok(LowLevel::LoadObjectCode { application, vsn: vsn.clone().into_owned(), modules })
+    Ok(LowLevel::LoadObjectCode {
+        application,
+        vsn: vsn.clone().into_owned(),
+        modules,
+    })
 }
 
 // suspend ::= "{suspend,[" ( ( mod | "{" mod "," timeout "}" ) ( "," ( mod | "{" mod "," timeout "}" ) )* )? "]}"
@@ -374,8 +472,14 @@ fn suspend(mods: &Term<'_>) -> Res<LowLevel> {
     for item in list_items(mods)? {
         let entry = match item {
             Item::Term(t) => match t.as_tuple() {
-                Some([m, to]) => SuspendItem { module: module(m)?, timeout: Some(timeout(to)?) },
-                _ => SuspendItem { module: module(t)?, timeout: None },
+                Some([m, to]) => SuspendItem {
+                    module: module(m)?,
+                    timeout: Some(timeout(to)?),
+                },
+                _ => SuspendItem {
+                    module: module(t)?,
+                    timeout: None,
+                },
             },
             Item::Char(..) => return Err(SyntaxError::from_item(K::BadModule, item)),
         };
@@ -405,7 +509,10 @@ fn sync_nodes(id: &Term<'_>, target: &Term<'_>) -> Res<LowLevel> {
         Some([m, f, args]) => SyncTarget::Mfa(mfa(m, f, args)?),
         _ => SyncTarget::Nodes(atom_list(target, K::BadNode)?),
     };
-    Ok(LowLevel::SyncNodes { id: id.clone().into_owned(), target })
+    Ok(LowLevel::SyncNodes {
+        id: id.clone().into_owned(),
+        target,
+    })
 }
 
 // mfa ::= "{" mod "," func "," args "}"
@@ -415,7 +522,11 @@ fn mfa(m: &Term<'_>, f: &Term<'_>, args: &Term<'_>) -> Res<Mfa> {
     if !args.is_list() {
         return Err(SyntaxError::new(K::BadArgsList, args));
     }
-    Ok(Mfa { module, function, args: args.clone().into_owned() })
+    Ok(Mfa {
+        module,
+        function,
+        args: args.clone().into_owned(),
+    })
 }
 
 // mod ::= atom
@@ -424,7 +535,9 @@ fn module(t: &Term<'_>) -> Res<Atom> {
 }
 
 fn atom_of(t: &Term<'_>, kind: SyntaxErrorKind) -> Res<Atom> {
-    t.as_atom().map(Atom::from).ok_or_else(|| SyntaxError::new(kind, t))
+    t.as_atom()
+        .map(Atom::from)
+        .ok_or_else(|| SyntaxError::new(kind, t))
 }
 
 // change ::= "soft" | "{advanced," term "}"
@@ -433,7 +546,9 @@ fn change(t: &Term<'_>) -> Res<Change> {
         return Ok(Change::Soft);
     }
     match t.as_tuple() {
-        Some([tag, extra]) if tag.is_atom("advanced") => Ok(Change::Advanced(extra.clone().into_owned())),
+        Some([tag, extra]) if tag.is_atom("advanced") => {
+            Ok(Change::Advanced(extra.clone().into_owned()))
+        }
         _ => Err(SyntaxError::new(K::BadChange, t)),
     }
 }
@@ -449,7 +564,9 @@ fn mod_type(t: &Term<'_>) -> Res<ModType> {
 
 // purge ::= "soft_purge" | "brutal_purge"
 fn purge(t: &Term<'_>) -> Res<PurgeMethod> {
-    t.as_atom().and_then(PurgeMethod::from_atom).ok_or_else(|| SyntaxError::new(K::BadPurgeMethod, t))
+    t.as_atom()
+        .and_then(PurgeMethod::from_atom)
+        .ok_or_else(|| SyntaxError::new(K::BadPurgeMethod, t))
 }
 
 // timeout ::= "default" | "infinity" | integer
@@ -467,13 +584,85 @@ fn list_items<'t, 'a>(t: &'t Term<'a>) -> Res<Vec<Item<'t, 'a>>> {
     if !t.is_list() {
         return Err(SyntaxError::new(K::BadList, t));
     }
-    t.list_items().ok_or_else(|| SyntaxError::new(K::ImproperList, t))
+    t.list_items()
+        .ok_or_else(|| SyntaxError::new(K::ImproperList, t))
 }
 
 // dep_mods ::= "[" ( mod ( "," mod )* )? "]"
 fn atom_list(t: &Term<'_>, kind: SyntaxErrorKind) -> Res<Vec<Atom>> {
     list_items(t)?
         .into_iter()
-        .map(|item| item.as_atom().map(Atom::from).ok_or_else(|| SyntaxError::from_item(kind, item)))
+        .map(|item| {
+            item.as_atom()
+                .map(Atom::from)
+                .ok_or_else(|| SyntaxError::from_item(kind, item))
+        })
         .collect()
+}
+
+/// The expansion table of `systools_rc:expand_script/1` on a raw term: short forms of
+/// `load_module`, `update` and `add_application` get their defaults; anything else is returned
+/// unchanged. OTP expands before it splits at `point_of_no_return`, so a misplaced
+/// instruction is reported in its expanded form.
+pub fn expand_term(t: &Term<'_>) -> Term<'static> {
+    let owned = |x: &Term<'_>| x.clone().into_owned();
+    let brutal = || Term::atom("brutal_purge");
+    let with = |tag: &'static str, rest: Vec<Term<'static>>| {
+        let mut items = vec![Term::atom(tag)];
+        items.extend(rest);
+        Term::tuple(items)
+    };
+    let Some((tag, _)) = t.tagged() else {
+        return owned(t);
+    };
+    let args = &t.as_tuple().unwrap_or(&[])[1..];
+    match (tag, args) {
+        ("load_module", [m]) => with(
+            "load_module",
+            vec![owned(m), brutal(), brutal(), Term::nil()],
+        ),
+        ("load_module", [m, d]) if d.is_list() => {
+            with("load_module", vec![owned(m), brutal(), brutal(), owned(d)])
+        }
+        ("update", [m]) => with(
+            "update",
+            vec![
+                owned(m),
+                Term::atom("soft"),
+                brutal(),
+                brutal(),
+                Term::nil(),
+            ],
+        ),
+        ("update", [m, s]) if s.is_atom("supervisor") => with(
+            "update",
+            vec![
+                owned(m),
+                Term::atom("static"),
+                Term::atom("default"),
+                Term::tuple(vec![Term::atom("advanced"), Term::nil()]),
+                brutal(),
+                brutal(),
+                Term::nil(),
+            ],
+        ),
+        ("update", [m, c]) if c.as_tuple().is_some() || c.is_atom("soft") => with(
+            "update",
+            vec![owned(m), owned(c), brutal(), brutal(), Term::nil()],
+        ),
+        ("update", [m, d]) if d.is_list() => with(
+            "update",
+            vec![owned(m), Term::atom("soft"), brutal(), brutal(), owned(d)],
+        ),
+        ("update", [m, c, d]) if (c.as_tuple().is_some() || c.is_atom("soft")) && d.is_list() => {
+            with(
+                "update",
+                vec![owned(m), owned(c), brutal(), brutal(), owned(d)],
+            )
+        }
+        ("add_application", [a]) => {
+            with("add_application", vec![owned(a), Term::atom("permanent")])
+        }
+        _ => owned(t),
+    }
 }

@@ -27,7 +27,11 @@ impl Change {
 impl Mfa {
     /// `{M, F, A}`.
     pub fn to_term(&self) -> Term<'static> {
-        Term::tuple(vec![self.module.to_term(), self.function.to_term(), self.args.clone()])
+        Term::tuple(vec![
+            self.module.to_term(),
+            self.function.to_term(),
+            self.args.clone(),
+        ])
     }
 }
 
@@ -45,7 +49,15 @@ impl Instruction {
     /// The instruction as an Erlang term in normal form (e.g. every `update` as an 8-tuple).
     pub fn to_term(&self) -> Term<'static> {
         match self {
-            Instruction::Update { module, mod_type, timeout, change, pre_purge, post_purge, dep_mods } => tagged(
+            Instruction::Update {
+                module,
+                mod_type,
+                timeout,
+                change,
+                pre_purge,
+                post_purge,
+                dep_mods,
+            } => tagged(
                 "update",
                 [
                     module.to_term(),
@@ -57,19 +69,39 @@ impl Instruction {
                     atoms(dep_mods),
                 ],
             ),
-            Instruction::LoadModule { module, pre_purge, post_purge, dep_mods } => tagged(
+            Instruction::LoadModule {
+                module,
+                pre_purge,
+                post_purge,
+                dep_mods,
+            } => tagged(
                 "load_module",
-                [module.to_term(), Term::atom(pre_purge.atom()), Term::atom(post_purge.atom()), atoms(dep_mods)],
+                [
+                    module.to_term(),
+                    Term::atom(pre_purge.atom()),
+                    Term::atom(post_purge.atom()),
+                    atoms(dep_mods),
+                ],
             ),
-            Instruction::AddModule { module, dep_mods } => tagged("add_module", [module.to_term(), atoms(dep_mods)]),
+            Instruction::AddModule { module, dep_mods } => {
+                tagged("add_module", [module.to_term(), atoms(dep_mods)])
+            }
             Instruction::DeleteModule { module, dep_mods } => {
                 tagged("delete_module", [module.to_term(), atoms(dep_mods)])
             }
-            Instruction::AddApplication { application, start_type } => {
-                tagged("add_application", [application.to_term(), Term::atom(start_type.atom())])
+            Instruction::AddApplication {
+                application,
+                start_type,
+            } => tagged(
+                "add_application",
+                [application.to_term(), Term::atom(start_type.atom())],
+            ),
+            Instruction::RemoveApplication { application } => {
+                tagged("remove_application", [application.to_term()])
             }
-            Instruction::RemoveApplication { application } => tagged("remove_application", [application.to_term()]),
-            Instruction::RestartApplication { application } => tagged("restart_application", [application.to_term()]),
+            Instruction::RestartApplication { application } => {
+                tagged("restart_application", [application.to_term()])
+            }
             Instruction::Low(low) => low.to_term(),
         }
     }
@@ -79,23 +111,43 @@ impl LowLevel {
     /// The instruction as the Erlang term a relup holds.
     pub fn to_term(&self) -> Term<'static> {
         match self {
-            LowLevel::LoadObjectCode { application, vsn, modules } => tagged(
+            LowLevel::LoadObjectCode {
+                application,
+                vsn,
+                modules,
+            } => tagged(
                 "load_object_code",
-                [Term::tuple(vec![application.to_term(), vsn.clone(), atoms(modules)])],
+                [Term::tuple(vec![
+                    application.to_term(),
+                    vsn.clone(),
+                    atoms(modules),
+                ])],
             ),
             LowLevel::PointOfNoReturn => Term::atom("point_of_no_return"),
-            LowLevel::Load { module, pre_purge, post_purge } => tagged("load", [purge_triple(module, *pre_purge, *post_purge)]),
-            LowLevel::Remove { module, pre_purge, post_purge } => {
-                tagged("remove", [purge_triple(module, *pre_purge, *post_purge)])
-            }
+            LowLevel::Load {
+                module,
+                pre_purge,
+                post_purge,
+            } => tagged("load", [purge_triple(module, *pre_purge, *post_purge)]),
+            LowLevel::Remove {
+                module,
+                pre_purge,
+                post_purge,
+            } => tagged("remove", [purge_triple(module, *pre_purge, *post_purge)]),
             LowLevel::Purge { modules } => tagged("purge", [atoms(modules)]),
-            LowLevel::Suspend { modules } => {
-                tagged("suspend", [Term::list(modules.iter().map(SuspendItem::to_term).collect())])
-            }
+            LowLevel::Suspend { modules } => tagged(
+                "suspend",
+                [Term::list(
+                    modules.iter().map(SuspendItem::to_term).collect(),
+                )],
+            ),
             LowLevel::Resume { modules } => tagged("resume", [atoms(modules)]),
             LowLevel::CodeChange { mode, changes } => {
                 let list = Term::list(
-                    changes.iter().map(|(m, extra)| Term::tuple(vec![m.to_term(), extra.clone()])).collect(),
+                    changes
+                        .iter()
+                        .map(|(m, extra)| Term::tuple(vec![m.to_term(), extra.clone()]))
+                        .collect(),
                 );
                 match mode {
                     None => tagged("code_change", [list]),
@@ -121,5 +173,9 @@ impl LowLevel {
 }
 
 fn purge_triple(module: &Atom, pre: super::PurgeMethod, post: super::PurgeMethod) -> Term<'static> {
-    Term::tuple(vec![module.to_term(), Term::atom(pre.atom()), Term::atom(post.atom())])
+    Term::tuple(vec![
+        module.to_term(),
+        Term::atom(pre.atom()),
+        Term::atom(post.atom()),
+    ])
 }

@@ -15,7 +15,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use decode::{SyntaxError, SyntaxErrorKind, decode_instruction};
+pub use decode::{SyntaxError, SyntaxErrorKind, decode_instruction, expand_term};
 pub use options::{Change, CodeChangeMode, ModType, Mode, PurgeMethod, StartType, Timeout};
 
 use crate::term::Term;

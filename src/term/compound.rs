@@ -36,7 +36,11 @@ impl<'a> Parser<'a> {
     fn to_error(&self, e: nom::Err<PErr>) -> ParseError {
         let e = match e {
             nom::Err::Error(e) | nom::Err::Failure(e) => e,
-            nom::Err::Incomplete(_) => PErr { rest: 0, len: 0, kind: ParseErrorKind::Unterminated("input") },
+            nom::Err::Incomplete(_) => PErr {
+                rest: 0,
+                len: 0,
+                kind: ParseErrorKind::Unterminated("input"),
+            },
         };
         let start = self.src.len().saturating_sub(e.rest);
         ParseError::new(e.kind, Span::new(start, start + e.len))
@@ -76,8 +80,14 @@ impl<'a> Parser<'a> {
     // dot ::= "." ( white | "%" | EOF )
     fn dot(&self, i: &'a str) -> PResult<'a, ()> {
         match i.strip_prefix('.') {
-            Some(rest) if rest.is_empty() || rest.starts_with(|c: char| c <= ' ' || c == '%') => Ok((rest, ())),
-            _ => fail(PErr::at(i, i.chars().next().map_or(0, char::len_utf8), ParseErrorKind::MissingDot)),
+            Some(rest) if rest.is_empty() || rest.starts_with(|c: char| c <= ' ' || c == '%') => {
+                Ok((rest, ()))
+            }
+            _ => fail(PErr::at(
+                i,
+                i.chars().next().map_or(0, char::len_utf8),
+                ParseErrorKind::MissingDot,
+            )),
         }
     }
 
@@ -125,7 +135,9 @@ impl<'a> Parser<'a> {
         };
         let (rest, n) = match number(body) {
             Ok(ok) => ok,
-            Err(nom::Err::Error(_)) => return fail(PErr::unexpected(body, "a number after the sign")),
+            Err(nom::Err::Error(_)) => {
+                return fail(PErr::unexpected(body, "a number after the sign"));
+            }
             Err(e) => return Err(e),
         };
         let kind = match n {
@@ -147,7 +159,11 @@ impl<'a> Parser<'a> {
             text.to_mut().push_str(&more);
             rest = after;
         }
-        let kind = if text.is_empty() { TermKind::List(Vec::new(), None) } else { TermKind::String(text) };
+        let kind = if text.is_empty() {
+            TermKind::List(Vec::new(), None)
+        } else {
+            TermKind::String(text)
+        };
         Ok((rest, kind))
     }
 
@@ -203,7 +219,9 @@ impl<'a> Parser<'a> {
                 let (r, _) = ws(r)?;
                 let (r, tail) = self.term(r, depth)?;
                 let (r, _) = ws(r)?;
-                let Some(r) = r.strip_prefix(']') else { return fail(PErr::unexpected(r, "`]`")) };
+                let Some(r) = r.strip_prefix(']') else {
+                    return fail(PErr::unexpected(r, "`]`"));
+                };
                 return Ok((r, cons(items, tail)));
             } else if let Some(r) = rest.strip_prefix(']') {
                 return Ok((r, TermKind::List(items, None)));
@@ -215,7 +233,8 @@ impl<'a> Parser<'a> {
 
     // map ::= map_open ws ( assoc ( ws "," ws assoc )* )? ws "}"
     fn map(&self, i: &'a str, depth: usize) -> PResult<'a, TermKind<'a>> {
-        let (i, _) = map_open(i).map_err(|_| nom::Err::Failure(PErr::unexpected(&i[1..], "`{` after `#`")))?;
+        let (i, _) = map_open(i)
+            .map_err(|_| nom::Err::Failure(PErr::unexpected(&i[1..], "`{` after `#`")))?;
         let (rest, pairs) = self.sequence(i, '}', "`,` or `}`", |i| self.assoc(i, depth))?;
         Ok((rest, TermKind::Map(pairs)))
     }
@@ -224,7 +243,9 @@ impl<'a> Parser<'a> {
     fn assoc(&self, i: &'a str, depth: usize) -> PResult<'a, (Term<'a>, Term<'a>)> {
         let (rest, key) = self.term(i, depth)?;
         let (rest, _) = ws(rest)?;
-        let Some(rest) = rest.strip_prefix("=>") else { return fail(PErr::unexpected(rest, "`=>`")) };
+        let Some(rest) = rest.strip_prefix("=>") else {
+            return fail(PErr::unexpected(rest, "`=>`"));
+        };
         let (rest, _) = ws(rest)?;
         let (rest, value) = self.term(rest, depth)?;
         Ok((rest, (key, value)))
@@ -244,7 +265,9 @@ impl<'a> Parser<'a> {
             let (rest, seg) = self.segment(i)?;
             segments += 1;
             match seg {
-                Segment::Text(Cow::Borrowed(s), false) if segments == 1 && s.is_ascii() => borrowed = Some(s),
+                Segment::Text(Cow::Borrowed(s), false) if segments == 1 && s.is_ascii() => {
+                    borrowed = Some(s)
+                }
                 other => {
                     if let Some(b) = borrowed.take() {
                         bytes.extend_from_slice(b.as_bytes());
@@ -277,20 +300,37 @@ impl<'a> Parser<'a> {
             Some('$') => char_literal(i).map(|(r, c)| (r, Segment::Int(i128::from(c as u32))))?,
             Some('-' | '0'..='9') => match self.number_term(i)? {
                 (r, TermKind::Int(v)) => (r, Segment::Int(v)),
-                _ => return fail(PErr::at(i, 1, ParseErrorKind::BadBinarySegment("a float".into()))),
+                _ => {
+                    return fail(PErr::at(
+                        i,
+                        1,
+                        ParseErrorKind::BadBinarySegment("a float".into()),
+                    ));
+                }
             },
             _ => return fail(PErr::unexpected(i, "a binary segment (string or integer)")),
         };
         let (after_ws, _) = ws(rest)?;
-        let Some(spec) = after_ws.strip_prefix('/') else { return Ok((rest, seg)) };
+        let Some(spec) = after_ws.strip_prefix('/') else {
+            return Ok((rest, seg));
+        };
         let (spec_rest, _) = ws(spec)?;
-        let name_len = spec_rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'-').count();
+        let name_len = spec_rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            .count();
         let name = &spec_rest[..name_len];
         let seg = match (seg, name) {
             (Segment::Text(s, _), "utf8") => Segment::Text(s, true),
             (Segment::Int(v), "utf8") => Segment::Utf8(v),
             (seg, "integer") => seg,
-            _ => return fail(PErr::at(spec, name_len.max(1), ParseErrorKind::BadBinarySegment(format!("type `/{name}`")))),
+            _ => {
+                return fail(PErr::at(
+                    spec,
+                    name_len.max(1),
+                    ParseErrorKind::BadBinarySegment(format!("type `/{name}`")),
+                ));
+            }
         };
         Ok((&spec_rest[name_len..], seg))
     }
@@ -342,9 +382,51 @@ fn cons<'a>(mut items: Vec<Term<'a>>, tail: Term<'a>) -> TermKind<'a> {
         }
         TermKind::String(s) => {
             let span = tail.span;
-            items.extend(s.chars().map(|c| Term::new(span, TermKind::Int(i128::from(c as u32)))));
+            items.extend(
+                s.chars()
+                    .map(|c| Term::new(span, TermKind::Int(i128::from(c as u32)))),
+            );
             TermKind::List(items, None)
         }
         _ => TermKind::List(items, Some(Box::new(tail))),
     }
+}
+
+impl<'a> Parser<'a> {
+    /// One term starting at byte `pos`, followed by white space and a dot.
+    pub(crate) fn term_with_dot(&self, pos: usize) -> Result<Term<'a>, ParseError> {
+        let run = |i: &'a str| -> PResult<'a, Term<'a>> {
+            let (i, t) = self.term(i, 0)?;
+            let (i, _) = ws(i)?;
+            let (i, _) = self.dot(i)?;
+            Ok((i, t))
+        };
+        run(&self.src[pos..])
+            .map(|(_, t)| t)
+            .map_err(|e| self.to_error(e))
+    }
+}
+
+/// The byte offset just past the next dot token at or after `pos` (a `.` followed by white
+/// space, `%` or the end), skipping strings, quoted atoms, character literals and comments;
+/// the end of the text when there is none.
+pub(crate) fn next_dot_end(src: &str, pos: usize) -> usize {
+    let b = src.as_bytes();
+    let mut i = pos;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'$' => i += if b.get(i + 1) == Some(&b'\\') { 3 } else { 2 },
+            b'%' => i = src[i..].find('\n').map_or(b.len(), |n| i + n),
+            b'.' if b.get(i + 1).is_none_or(|&c| c <= b' ' || c == b'%') => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
 }

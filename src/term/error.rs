@@ -37,7 +37,9 @@ pub enum ParseErrorKind {
     #[error("missing `.` after term (a term in a file ends with a dot and white space)")]
     MissingDot,
     /// A variable (a name starting with an upper-case letter or `_`): files hold only constants.
-    #[error("variable `{0}` is not allowed in a term file (atoms start with a lower-case letter; quote other atoms)")]
+    #[error(
+        "variable `{0}` is not allowed in a term file (atoms start with a lower-case letter; quote other atoms)"
+    )]
     Variable(String),
     /// A reserved word used as a bare atom (`case`, `end`, ...), which `file:consult` rejects.
     #[error("reserved word `{0}` cannot be a bare atom; write '{0}'")]

@@ -26,7 +26,11 @@ pub(crate) struct PErr {
 
 impl PErr {
     pub(crate) fn at(input: &str, len: usize, kind: ParseErrorKind) -> Self {
-        PErr { rest: input.len(), len, kind }
+        PErr {
+            rest: input.len(),
+            len,
+            kind,
+        }
     }
 
     /// "unexpected X, expected `what`" at the start of `input`.
@@ -93,10 +97,18 @@ pub(crate) fn bare_atom(i: &str, lenient: bool) -> PResult<'_, &str> {
     let (rest, name) = take_while1(is_name_char).parse(i)?;
     let first = name.chars().next().unwrap_or('A');
     if !is_lower(first) {
-        return fail(PErr::at(i, name.len(), ParseErrorKind::Variable(name.to_string())));
+        return fail(PErr::at(
+            i,
+            name.len(),
+            ParseErrorKind::Variable(name.to_string()),
+        ));
     }
     if !lenient && RESERVED.contains(&name) {
-        return fail(PErr::at(i, name.len(), ParseErrorKind::ReservedWord(name.to_string())));
+        return fail(PErr::at(
+            i,
+            name.len(),
+            ParseErrorKind::ReservedWord(name.to_string()),
+        ));
     }
     check_atom_length(i, name)?;
     Ok((rest, name))
@@ -168,7 +180,11 @@ pub(crate) fn escape(i: &str) -> PResult<'_, char> {
     let (body, _) = one_char('\\').parse(i)?;
     let mut chars = body.chars();
     let Some(c) = chars.next() else {
-        return fail(PErr::at(i, 1, ParseErrorKind::BadEscape("`\\` at end of input".into())));
+        return fail(PErr::at(
+            i,
+            1,
+            ParseErrorKind::BadEscape("`\\` at end of input".into()),
+        ));
     };
     match c {
         '0'..='7' => octal_escape(body),
@@ -196,7 +212,11 @@ fn named_escape(c: char) -> char {
 
 // octal_escape ::= [0-7] [0-7]? [0-7]?
 fn octal_escape(i: &str) -> PResult<'_, char> {
-    let len = i.bytes().take(3).take_while(|b| (b'0'..=b'7').contains(b)).count();
+    let len = i
+        .bytes()
+        .take(3)
+        .take_while(|b| (b'0'..=b'7').contains(b))
+        .count();
     let value = u32::from_str_radix(&i[..len], 8).unwrap_or(0);
     let c = char::from_u32(value).unwrap_or('\0');
     Ok((&i[len..], c))
@@ -204,9 +224,17 @@ fn octal_escape(i: &str) -> PResult<'_, char> {
 
 // hex_escape ::= "x" ( hex hex | "{" hex+ "}" )
 fn hex_escape<'a>(i: &'a str, start: &'a str) -> PResult<'a, char> {
-    let bad = |what: &str| fail(PErr::at(start, 2, ParseErrorKind::BadEscape(what.to_string())));
+    let bad = |what: &str| {
+        fail(PErr::at(
+            start,
+            2,
+            ParseErrorKind::BadEscape(what.to_string()),
+        ))
+    };
     let (rest, digits) = if let Some(body) = i.strip_prefix('{') {
-        let Some(end) = body.find('}') else { return bad("`\\x{` without `}`") };
+        let Some(end) = body.find('}') else {
+            return bad("`\\x{` without `}`");
+        };
         (&body[end + 1..], &body[..end])
     } else {
         let n = i.bytes().take(2).take_while(u8::is_ascii_hexdigit).count();
@@ -218,7 +246,10 @@ fn hex_escape<'a>(i: &'a str, start: &'a str) -> PResult<'a, char> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return bad("bad hex digits");
     }
-    match u32::from_str_radix(digits, 16).ok().and_then(char::from_u32) {
+    match u32::from_str_radix(digits, 16)
+        .ok()
+        .and_then(char::from_u32)
+    {
         Some(c) => Ok((rest, c)),
         None => bad("not a Unicode scalar value"),
     }
@@ -227,8 +258,15 @@ fn hex_escape<'a>(i: &'a str, start: &'a str) -> PResult<'a, char> {
 // control_escape ::= "^" any_char
 fn control_escape<'a>(i: &'a str, start: &'a str) -> PResult<'a, char> {
     match i.chars().next() {
-        Some(c) => Ok((&i[c.len_utf8()..], char::from_u32(c as u32 & 31).unwrap_or('\0'))),
-        None => fail(PErr::at(start, 2, ParseErrorKind::BadEscape("`\\^` at end of input".into()))),
+        Some(c) => Ok((
+            &i[c.len_utf8()..],
+            char::from_u32(c as u32 & 31).unwrap_or('\0'),
+        )),
+        None => fail(PErr::at(
+            start,
+            2,
+            ParseErrorKind::BadEscape("`\\^` at end of input".into()),
+        )),
     }
 }
 
@@ -255,7 +293,10 @@ pub(crate) enum Number {
 // number ::= float | integer
 pub(crate) fn number(i: &str) -> PResult<'_, Number> {
     let (rest, int_digits) = digits(i)?;
-    if let Some(frac) = rest.strip_prefix('.').filter(|r| r.starts_with(|c: char| c.is_ascii_digit())) {
+    if let Some(frac) = rest
+        .strip_prefix('.')
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    {
         return float(i, frac);
     }
     if let Some(body) = rest.strip_prefix('#') {
@@ -287,9 +328,11 @@ fn digits(i: &str) -> PResult<'_, &str> {
 }
 
 fn parse_decimal(text: &str) -> Option<i128> {
-    text.bytes().filter(|&b| b != b'_').try_fold(0i128, |acc, b| {
-        acc.checked_mul(10)?.checked_add(i128::from(b - b'0'))
-    })
+    text.bytes()
+        .filter(|&b| b != b'_')
+        .try_fold(0i128, |acc, b| {
+            acc.checked_mul(10)?.checked_add(i128::from(b - b'0'))
+        })
 }
 
 // float ::= digits "." digits exponent?
@@ -303,7 +346,10 @@ fn float<'a>(start: &'a str, frac: &'a str) -> PResult<'a, Number> {
             rest = after_exp;
         }
     }
-    let text: String = start[..start.len() - rest.len()].chars().filter(|&c| c != '_').collect();
+    let text: String = start[..start.len() - rest.len()]
+        .chars()
+        .filter(|&c| c != '_')
+        .collect();
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() => Ok((rest, Number::Float(f))),
         _ => fail(PErr::at(start, text.len(), ParseErrorKind::FloatOutOfRange)),
@@ -314,19 +360,31 @@ fn float<'a>(start: &'a str, frac: &'a str) -> PResult<'a, Number> {
 fn based<'a>(start: &'a str, base_text: &'a str, body: &'a str) -> PResult<'a, Number> {
     let base = parse_decimal(base_text).filter(|b| (2..=36).contains(b));
     let Some(base) = base else {
-        return fail(PErr::at(start, base_text.len(), ParseErrorKind::BadBase(format!("base {base_text} is not in 2..36"))));
+        return fail(PErr::at(
+            start,
+            base_text.len(),
+            ParseErrorKind::BadBase(format!("base {base_text} is not in 2..36")),
+        ));
     };
     let (_, run) = take_while(|c: char| c.is_ascii_alphanumeric() || c == '_').parse(body)?;
     let run = run.trim_end_matches('_');
     let rest = &body[run.len()..];
     let mut value: i128 = 0;
     if run.is_empty() || run.starts_with('_') || run.contains("__") {
-        return fail(PErr::at(start, base_text.len() + 1, ParseErrorKind::BadBase("missing digits after `#`".into())));
+        return fail(PErr::at(
+            start,
+            base_text.len() + 1,
+            ParseErrorKind::BadBase("missing digits after `#`".into()),
+        ));
     }
     for c in run.chars().filter(|&c| c != '_') {
         let digit = c.to_digit(36).map(i128::from).filter(|&d| d < base);
         let Some(digit) = digit else {
-            return fail(PErr::at(start, base_text.len() + 1 + run.len(), ParseErrorKind::BadBase(format!("digit `{c}` is not valid in base {base}"))));
+            return fail(PErr::at(
+                start,
+                base_text.len() + 1 + run.len(),
+                ParseErrorKind::BadBase(format!("digit `{c}` is not valid in base {base}")),
+            ));
         };
         value = value
             .checked_mul(base)
@@ -373,7 +431,16 @@ mod tests {
 
     #[test]
     fn escapes_decode_like_erl_scan() {
-        let cases = [("\\n", '\n'), ("\\s", ' '), ("\\101", 'A'), ("\\x41", 'A'), ("\\x{1F600}", '😀'), ("\\^a", '\u{1}'), ("\\q", 'q'), ("\\d", '\u{7f}')];
+        let cases = [
+            ("\\n", '\n'),
+            ("\\s", ' '),
+            ("\\101", 'A'),
+            ("\\x41", 'A'),
+            ("\\x{1F600}", '😀'),
+            ("\\^a", '\u{1}'),
+            ("\\q", 'q'),
+            ("\\d", '\u{7f}'),
+        ];
         for (text, expected) in cases {
             assert_eq!(escape(text).map(|(_, c)| c), Ok(expected), "{text}");
         }
@@ -381,7 +448,19 @@ mod tests {
 
     #[test]
     fn bad_base_is_rejected() {
-        assert!(matches!(number("37#1"), Err(nom::Err::Failure(PErr { kind: ParseErrorKind::BadBase(_), .. }))));
-        assert!(matches!(number("2#2"), Err(nom::Err::Failure(PErr { kind: ParseErrorKind::BadBase(_), .. }))));
+        assert!(matches!(
+            number("37#1"),
+            Err(nom::Err::Failure(PErr {
+                kind: ParseErrorKind::BadBase(_),
+                ..
+            }))
+        ));
+        assert!(matches!(
+            number("2#2"),
+            Err(nom::Err::Failure(PErr {
+                kind: ParseErrorKind::BadBase(_),
+                ..
+            }))
+        ));
     }
 }

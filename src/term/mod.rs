@@ -152,7 +152,10 @@ impl<'a> Term<'a> {
                     .collect(),
             ),
         };
-        Term { span: self.span, kind }
+        Term {
+            span: self.span,
+            kind,
+        }
     }
 
     /// The atom's text, if this is an atom.
@@ -199,7 +202,9 @@ impl<'a> Term<'a> {
     pub fn list_items(&self) -> Option<Vec<Item<'_, 'a>>> {
         match &self.kind {
             TermKind::List(items, None) => Some(items.iter().map(Item::Term).collect()),
-            TermKind::String(s) => Some(s.chars().map(|c| Item::Char(c as u32, self.span)).collect()),
+            TermKind::String(s) => {
+                Some(s.chars().map(|c| Item::Char(c as u32, self.span)).collect())
+            }
             _ => None,
         }
     }
@@ -211,7 +216,11 @@ impl<'a> Term<'a> {
             TermKind::String(s) => Some(Cow::Borrowed(s)),
             TermKind::List(items, None) => items
                 .iter()
-                .map(|t| t.as_int().and_then(|i| u32::try_from(i).ok()).and_then(char::from_u32))
+                .map(|t| {
+                    t.as_int()
+                        .and_then(|i| u32::try_from(i).ok())
+                        .and_then(char::from_u32)
+                })
                 .collect::<Option<String>>()
                 .map(Cow::Owned),
             _ => None,
@@ -249,7 +258,9 @@ impl PartialEq for Term<'_> {
 /// Element-wise comparison of two lists where either may be a string literal.
 fn lists_equal(a: &Term<'_>, b: &Term<'_>) -> bool {
     let (ia, ib) = (flat_items(a), flat_items(b));
-    ia.len() == ib.len() && ia.iter().zip(&ib).all(|(x, y)| item_eq(*x, *y)) && list_tail(a) == list_tail(b)
+    ia.len() == ib.len()
+        && ia.iter().zip(&ib).all(|(x, y)| item_eq(*x, *y))
+        && list_tail(a) == list_tail(b)
 }
 
 fn list_tail<'t, 'a>(t: &'t Term<'a>) -> Option<&'t Term<'a>> {
@@ -333,4 +344,27 @@ impl serde::Serialize for Term<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
+}
+
+/// Parses every term of `source`, going on after a syntax error with the next term, the way
+/// `erl_scan:tokens/3` + `erl_parse` do: each term is read up to its terminating dot token, so
+/// an error costs only that term. `lenient` accepts reserved words as bare atoms.
+pub fn parse_terms_recovering(source: &str, lenient: bool) -> Vec<Result<Term<'_>, ParseError>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    loop {
+        let rest = &source[pos..];
+        let skipped = rest.len() - lexical_ws_len(rest);
+        pos += skipped;
+        if pos >= source.len() {
+            return out;
+        }
+        let end = compound::next_dot_end(source, pos);
+        out.push(compound::Parser::new(&source[..end], lenient).term_with_dot(pos));
+        pos = end.max(pos + 1);
+    }
+}
+
+fn lexical_ws_len(s: &str) -> usize {
+    lexical::ws(s).map_or(s.len(), |(rest, _)| rest.len())
 }

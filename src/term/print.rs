@@ -55,7 +55,10 @@ fn write_seq<W: Write>(out: &mut W, items: &[Term<'_>]) -> fmt::Result {
 
 fn write_list<W: Write>(out: &mut W, items: &[Term<'_>], tail: Option<&Term<'_>>) -> fmt::Result {
     if tail.is_none() && !items.is_empty() {
-        let codes: Option<Vec<u32>> = items.iter().map(|t| t.as_int().and_then(|i| u32::try_from(i).ok())).collect();
+        let codes: Option<Vec<u32>> = items
+            .iter()
+            .map(|t| t.as_int().and_then(|i| u32::try_from(i).ok()))
+            .collect();
         if let Some(codes) = codes.filter(|c| c.iter().all(|&c| is_printable_latin1(c))) {
             return write_chars(out, codes.into_iter(), None);
         }
@@ -76,7 +79,11 @@ pub(crate) fn is_printable_latin1(c: u32) -> bool {
 
 /// Writes characters as a string literal; a string with a non-printable character is written
 /// as a list of integers, as `~p` does.
-fn write_chars<W: Write>(out: &mut W, codes: impl Iterator<Item = u32> + Clone, _: Option<()>) -> fmt::Result {
+fn write_chars<W: Write>(
+    out: &mut W,
+    codes: impl Iterator<Item = u32> + Clone,
+    _: Option<()>,
+) -> fmt::Result {
     if !codes.clone().all(is_printable_latin1) {
         out.write_char('[')?;
         for (n, c) in codes.enumerate() {
@@ -134,7 +141,9 @@ pub fn write_atom<W: Write>(out: &mut W, name: &str) -> fmt::Result {
 /// reserved word.
 pub fn atom_needs_quotes(name: &str) -> bool {
     let mut chars = name.chars();
-    let Some(first) = chars.next() else { return true };
+    let Some(first) = chars.next() else {
+        return true;
+    };
     !super::lexical::is_lower(first)
         || !chars.all(super::lexical::is_name_char)
         || super::lexical::bare_atom(name, false).is_err()
@@ -164,7 +173,11 @@ fn write_binary<W: Write>(out: &mut W, bytes: &[u8]) -> fmt::Result {
 /// small and as `1.0e-10` otherwise.
 pub fn format_float(x: f64) -> String {
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde±x".
     let sci = format!("{:e}", x.abs());
@@ -177,7 +190,11 @@ pub fn format_float(x: f64) -> String {
     let plain = plain_notation(&digits, exp);
     let frac = if n > 1 { &digits[1..] } else { "0" };
     let scientific = format!("{}.{}e{}", &digits[..1], frac, exp);
-    if plain.len() <= scientific.len() { format!("{sign}{plain}") } else { format!("{sign}{scientific}") }
+    if plain.len() <= scientific.len() {
+        format!("{sign}{plain}")
+    } else {
+        format!("{sign}{scientific}")
+    }
 }
 
 fn plain_notation(digits: &str, exp: i32) -> String {
@@ -198,7 +215,16 @@ mod tests {
 
     #[test]
     fn atoms_are_quoted_only_when_needed() {
-        let cases = [("foo", "foo"), ("Foo", "'Foo'"), ("a b", "'a b'"), ("", "''"), ("case", "'case'"), ("a@b_1", "a@b_1"), ("it's", "'it\\'s'"), ("é", "é")];
+        let cases = [
+            ("foo", "foo"),
+            ("Foo", "'Foo'"),
+            ("a b", "'a b'"),
+            ("", "''"),
+            ("case", "'case'"),
+            ("a@b_1", "a@b_1"),
+            ("it's", "'it\\'s'"),
+            ("é", "é"),
+        ];
         for (atom, text) in cases {
             let mut s = String::new();
             write_atom(&mut s, atom).unwrap();
@@ -208,7 +234,15 @@ mod tests {
 
     #[test]
     fn floats_print_shortest_round_trip() {
-        let cases = [(1.0, "1.0"), (0.1, "0.1"), (100.0, "100.0"), (-2.5, "-2.5"), (1.0e-10, "1.0e-10"), (1.0e22, "1.0e22"), (123456.0, "123456.0")];
+        let cases = [
+            (1.0, "1.0"),
+            (0.1, "0.1"),
+            (100.0, "100.0"),
+            (-2.5, "-2.5"),
+            (1.0e-10, "1.0e-10"),
+            (1.0e22, "1.0e22"),
+            (123456.0, "123456.0"),
+        ];
         for (x, text) in cases {
             assert_eq!(format_float(x), text);
         }

@@ -1,0 +1,42 @@
+//! Subcommands of the `relup` binary. Each one reads files, calls the library and prints;
+//! none holds logic of its own beyond presentation.
+
+mod translate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Plan, check and simulate Erlang/OTP hot code upgrades, exactly as OTP's sasl does.
+#[derive(Debug, Parser)]
+#[command(name = "relup", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Translate appup instructions into a low-level script (systools_rc:translate_scripts).
+    Translate(translate::Args),
+}
+
+/// An error that stops a command (bad usage, unreadable file); exit status 2.
+pub type CliError = Box<dyn std::error::Error>;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Translate(args) => translate::run(args),
+    }
+}
+
+/// Reads a file, or standard input for `-`.
+pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        return Ok(buf);
+    }
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()).into())
+}

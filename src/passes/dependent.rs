@@ -1,0 +1,241 @@
+//! Pass 9: dependency instructions → low-level (`systools_rc:translate_dependent_instrs/3`).
+//!
+//! `update`, `load_module` and `delete_module` are grouped by their `DepMods` ([`crate::order`])
+//! and each group is emitted where its first member stands:
+//! `suspend` (dependency order), the loads (reversed on upgrade, so dependencies load first),
+//! `code_change` (on downgrade, dynamic modules' before the loads and static ones' after),
+//! `resume` (reverse order). Each load gets a one-module `load_object_code` naming the first
+//! application of the target release that lists the module.
+
+use std::collections::HashMap;
+
+use super::{Apps, TranslateError};
+use crate::instr::{
+    Atom, Change, CodeChangeMode, LowLevel, ModType, Mode, PurgeMethod, SuspendItem, Timeout,
+};
+use crate::order;
+use crate::term::Term;
+
+/// The output of the pass: generated `load_object_code`s and the after-PONR script.
+pub(crate) struct Lowered {
+    pub object_code: Vec<LowLevel>,
+    pub after: Vec<LowLevel>,
+}
+
+/// A dependency instruction (`update`, `load_module`, `add_module` as a load, `delete_module`).
+#[derive(Debug, Clone)]
+pub(crate) struct Dep {
+    pub module: Atom,
+    pub dep_mods: Vec<Atom>,
+    pub kind: DepKind,
+}
+
+/// What a dependency instruction does to its module.
+#[derive(Debug, Clone)]
+pub(crate) enum DepKind {
+    Update {
+        mod_type: ModType,
+        timeout: Timeout,
+        change: Change,
+        pre: PurgeMethod,
+        post: PurgeMethod,
+    },
+    Load {
+        pre: PurgeMethod,
+        post: PurgeMethod,
+    },
+    Delete,
+}
+
+/// An after-PONR instruction once application instructions are expanded (pass 7's output).
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    Dep(Dep),
+    Low(LowLevel),
+}
+
+/// Runs the pass on the after-PONR script (application instructions already expanded).
+pub(crate) fn run(
+    mode: Mode,
+    after: Vec<Step>,
+    apps: &Apps,
+    module_rank: Option<&HashMap<Atom, usize>>,
+) -> Result<Lowered, TranslateError> {
+    let deps: Vec<&Dep> = after
+        .iter()
+        .filter_map(|s| if let Step::Dep(d) = s { Some(d) } else { None })
+        .collect();
+    let edges = dependency_edges(&deps)?;
+    let groups = match module_rank {
+        None => order::dependency_groups(&edges),
+        Some(ranks) => {
+            let rank: Vec<usize> = deps
+                .iter()
+                .enumerate()
+                .map(|(n, d)| ranks.get(&d.module).copied().unwrap_or(usize::MAX / 2 + n))
+                .collect();
+            order::dependency_groups_ranked(&edges, &rank)
+        }
+    };
+    let mut group_of = vec![0; deps.len()];
+    for (g, members) in groups.iter().enumerate() {
+        for &m in members {
+            group_of[m] = g;
+        }
+    }
+    let owner = apps.module_owners();
+    let mut emitted = vec![false; groups.len()];
+    let mut out = Lowered {
+        object_code: Vec::new(),
+        after: Vec::with_capacity(after.len()),
+    };
+    let mut next_dep = 0;
+    for step in &after {
+        match step {
+            Step::Dep(_) => {
+                let g = group_of[next_dep];
+                next_dep += 1;
+                if !std::mem::replace(&mut emitted[g], true) {
+                    let members: Vec<&Dep> = groups[g].iter().map(|&m| deps[m]).collect();
+                    translate_group(mode, &members, apps, &owner, &mut out)?;
+                }
+            }
+            Step::Low(l) => out.after.push(l.clone()),
+        }
+    }
+    Ok(out)
+}
+
+/// Edges "i depends on j" by instruction index; errors `muldef_module` then `undef_module`.
+fn dependency_edges(deps: &[&Dep]) -> Result<Vec<Vec<usize>>, TranslateError> {
+    let mut index: HashMap<&Atom, usize> = HashMap::with_capacity(deps.len());
+    for (n, d) in deps.iter().enumerate() {
+        if index.insert(&d.module, n).is_some() {
+            return Err(TranslateError::MuldefModule {
+                module: d.module.clone(),
+            });
+        }
+    }
+    deps.iter()
+        .map(|d| {
+            d.dep_mods
+                .iter()
+                .map(|m| {
+                    index
+                        .get(m)
+                        .copied()
+                        .ok_or_else(|| TranslateError::UndefModule {
+                            module: m.clone(),
+                            required_by: d.module.clone(),
+                        })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One block of loads/removes for an instruction, kept together when the group is reversed.
+fn block(d: &Dep) -> Vec<LowLevel> {
+    let module = d.module.clone();
+    match d.kind {
+        DepKind::Update { pre, post, .. } | DepKind::Load { pre, post } => {
+            vec![LowLevel::Load {
+                module,
+                pre_purge: pre,
+                post_purge: post,
+            }]
+        }
+        DepKind::Delete => vec![
+            LowLevel::Remove {
+                module: module.clone(),
+                pre_purge: PurgeMethod::BrutalPurge,
+                post_purge: PurgeMethod::BrutalPurge,
+            },
+            LowLevel::Purge {
+                modules: vec![module],
+            },
+        ],
+    }
+}
+
+fn translate_group(
+    mode: Mode,
+    group: &[&Dep],
+    apps: &Apps,
+    owner: &HashMap<&Atom, usize>,
+    out: &mut Lowered,
+) -> Result<(), TranslateError> {
+    let suspend: Vec<SuspendItem> = group
+        .iter()
+        .filter_map(|d| match d.kind {
+            DepKind::Update { timeout, .. } => Some(SuspendItem {
+                module: d.module.clone(),
+                timeout: (timeout != Timeout::Default).then_some(timeout),
+            }),
+            _ => None,
+        })
+        .collect();
+    let blocks: Vec<Vec<LowLevel>> = group.iter().map(|d| block(d)).collect();
+    for load in blocks.iter().flatten() {
+        if let LowLevel::Load { module, .. } = load {
+            let app = owner.get(module).map(|&a| &apps.0[a]).ok_or_else(|| {
+                TranslateError::NoSuchModule {
+                    module: module.clone(),
+                }
+            })?;
+            out.object_code.push(LowLevel::LoadObjectCode {
+                application: app.name.clone(),
+                vsn: app.vsn.clone(),
+                modules: vec![module.clone()],
+            });
+        }
+    }
+    let advanced = |want: Option<ModType>| -> Vec<(Atom, Term<'static>)> {
+        group
+            .iter()
+            .filter_map(|d| match d.kind {
+                DepKind::Update {
+                    mod_type,
+                    change: Change::Advanced(ref extra),
+                    ..
+                } if want.is_none_or(|w| w == mod_type) => Some((d.module.clone(), extra.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let code_change = |mode: CodeChangeMode, changes: Vec<(Atom, Term<'static>)>| {
+        (!changes.is_empty()).then_some(LowLevel::CodeChange {
+            mode: Some(mode),
+            changes,
+        })
+    };
+    if !suspend.is_empty() {
+        out.after.push(LowLevel::Suspend {
+            modules: suspend.clone(),
+        });
+    }
+    match mode {
+        Mode::Up => {
+            out.after.extend(blocks.into_iter().rev().flatten());
+            out.after
+                .extend(code_change(CodeChangeMode::Up, advanced(None)));
+        }
+        Mode::Down => {
+            out.after.extend(code_change(
+                CodeChangeMode::Down,
+                advanced(Some(ModType::Dynamic)),
+            ));
+            out.after.extend(blocks.into_iter().flatten());
+            out.after.extend(code_change(
+                CodeChangeMode::Down,
+                advanced(Some(ModType::Static)),
+            ));
+        }
+    }
+    if !suspend.is_empty() {
+        out.after.push(LowLevel::Resume {
+            modules: suspend.into_iter().rev().map(|s| s.module).collect(),
+        });
+    }
+    Ok(())
+}

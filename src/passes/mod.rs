@@ -1,0 +1,198 @@
+//! High-level appup scripts → one low-level relup script, exactly as
+//! `systools_rc:translate_scripts/4` does it. Each pass is a module of this folder; the list
+//! in [`translate`] is the whole pipeline, in OTP's order, so errors come in OTP's precedence.
+
+mod applications;
+mod check;
+mod dependent;
+mod emulator;
+mod error;
+mod merge;
+mod split;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+pub use error::TranslateError;
+
+use crate::instr::{Atom, Instruction, LowLevel, Mode, StartType, decode_instruction};
+use crate::term::{Item, Term};
+
+/// An application as `translate` sees it (sasl's `#application{}` record, the fields that
+/// matter): name, version, modules in `.app` order, and start type from the `.rel` file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Application {
+    /// The application name.
+    pub name: Atom,
+    /// Its version; a string in practice (kept as a term: OTP copies it as it is).
+    pub vsn: Term<'static>,
+    /// Its modules, in `.app` order.
+    pub modules: Vec<Atom>,
+    /// Its start type in the release (`permanent` unless the `.rel` says otherwise).
+    pub start_type: StartType,
+}
+
+impl Application {
+    /// An application with a string version and permanent start type.
+    pub fn new(name: &str, vsn: &str, modules: &[&str]) -> Self {
+        Application {
+            name: Atom::from(name),
+            vsn: Term::string(vsn.to_string()),
+            modules: modules.iter().map(|m| Atom::from(*m)).collect(),
+            start_type: StartType::Permanent,
+        }
+    }
+}
+
+/// The applications of one release, in the order OTP is given them (start order).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Apps(pub Vec<Application>);
+
+impl Apps {
+    /// The first application with this name.
+    pub fn find(&self, name: &Atom) -> Option<&Application> {
+        self.0.iter().find(|a| &a.name == name)
+    }
+
+    /// For each module, the index of the first application that lists it.
+    pub(crate) fn module_owners(&self) -> HashMap<&Atom, usize> {
+        let mut owners = HashMap::new();
+        for (n, app) in self.0.iter().enumerate() {
+            for m in &app.modules {
+                owners.entry(m).or_insert(n);
+            }
+        }
+        owners
+    }
+}
+
+/// Options of a translation.
+#[derive(Debug, Clone, Default)]
+pub struct TranslateOptions {
+    /// Where dependencies leave the order of two instructions open, OTP takes an order from
+    /// ETS hash iteration (it can change between VM runs). By default we put the instruction
+    /// that comes first in the script first. With a rank per module, the lower rank goes first
+    /// instead: giving the order OTP chose reproduces its output exactly.
+    pub module_rank: Option<HashMap<Atom, usize>>,
+}
+
+/// Translates typed appup scripts (one per application, in order) into one low-level script.
+/// `apps` is the release being moved **to**, `pre_apps` the one moved from (so on downgrade
+/// `apps` is the old release), as in `translate_scripts(Mode, Scripts, Appls, PreAppls)`.
+///
+/// # Errors
+/// The first error in OTP's precedence (see [`TranslateError`]).
+pub fn translate(
+    mode: Mode,
+    scripts: Vec<Vec<Instruction>>,
+    apps: &Apps,
+    pre_apps: &Apps,
+) -> Result<Vec<LowLevel>, TranslateError> {
+    let (before, after) = split::split_merge(scripts, instruction_shape, Instruction::to_term)?;
+    translate_merged(
+        mode,
+        before,
+        after,
+        apps,
+        pre_apps,
+        &TranslateOptions::default(),
+    )
+}
+
+/// Translates scripts given as Erlang terms (each a list of instruction terms). Misplaced
+/// instructions are reported before syntax errors, as OTP does.
+///
+/// # Errors
+/// As [`translate`], plus syntax errors with OTP's reasons.
+pub fn translate_terms(
+    mode: Mode,
+    scripts: &[Term<'_>],
+    apps: &Apps,
+    pre_apps: &Apps,
+    options: &TranslateOptions,
+) -> Result<Vec<LowLevel>, TranslateError> {
+    let scripts: Vec<Vec<Cow<'_, Term<'_>>>> = scripts
+        .iter()
+        .map(|s| match s.list_items() {
+            // A string is a list of integers: each character is then a (bad) instruction.
+            Some(items) => Ok(items
+                .into_iter()
+                .map(|i| match i {
+                    Item::Term(t) => Cow::Borrowed(t),
+                    other => Cow::Owned(other.to_term()),
+                })
+                .collect()),
+            None => Err(TranslateError::ScriptNotAList(s.clone().into_owned())),
+        })
+        .collect::<Result<_, _>>()?;
+    let shape = |t: &Cow<'_, Term<'_>>| split::term_shape(t);
+    let to_term = |t: &Cow<'_, Term<'_>>| crate::instr::expand_term(t);
+    let (before, after) = split::split_merge(scripts, shape, to_term)?;
+    let decode = |ts: Vec<Cow<'_, Term<'_>>>| {
+        ts.iter()
+            .map(|t| decode_instruction(t))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let before = decode(before)?;
+    let after = decode(after)?;
+    translate_merged(mode, before, after, apps, pre_apps, options)
+}
+
+fn instruction_shape(i: &Instruction) -> split::Shape {
+    match i {
+        Instruction::Low(LowLevel::PointOfNoReturn) => split::Shape::PointOfNoReturn,
+        Instruction::Low(LowLevel::LoadObjectCode { .. }) => split::Shape::LoadObjectCode,
+        Instruction::Low(LowLevel::Apply { .. }) => split::Shape::Apply,
+        _ => split::Shape::Other,
+    }
+}
+
+/// Passes 6 to 12 on the merged script, split at its single point of no return.
+fn translate_merged(
+    mode: Mode,
+    before: Vec<Instruction>,
+    after: Vec<Instruction>,
+    apps: &Apps,
+    pre_apps: &Apps,
+    options: &TranslateOptions,
+) -> Result<Vec<LowLevel>, TranslateError> {
+    check::run(&before, &after)?;
+    let after = applications::run(after, apps, pre_apps)?;
+    let lowered = dependent::run(mode, after, apps, options.module_rank.as_ref())?;
+    let mut before: Vec<LowLevel> = before.into_iter().filter_map(low_before).collect();
+    before.extend(lowered.object_code);
+    let before = merge::run(before)?;
+    let (before, after) = emulator::run(mode, before, lowered.after);
+    final_check(&before)?;
+    let mut script = before;
+    script.push(LowLevel::PointOfNoReturn);
+    script.extend(after);
+    Ok(script)
+}
+
+/// Before the point of no return only `load_object_code` and `apply` can stand (pass 2).
+fn low_before(i: Instruction) -> Option<LowLevel> {
+    match i {
+        Instruction::Low(l) => Some(l),
+        _ => None,
+    }
+}
+
+/// Pass 12's re-check: a generated `load_object_code` whose application version is not a
+/// list (only possible with odd application records) is `{bad_lib_vsn, V}`.
+fn final_check(before: &[LowLevel]) -> Result<(), TranslateError> {
+    for i in before {
+        if let LowLevel::LoadObjectCode { vsn, .. } = i {
+            if !vsn.is_list() {
+                return Err(TranslateError::Syntax(crate::instr::SyntaxError {
+                    kind: crate::instr::SyntaxErrorKind::BadLibVsn,
+                    culprit: vsn.clone(),
+                    span: crate::span::Span::default(),
+                }));
+            }
+        }
+    }
+    Ok(())
+}
