@@ -1,0 +1,17 @@
+//! The integration test binary: one module per area of the crate.
+
+mod common;
+mod casegen;
+mod translate_diff;
+
+#[test]
+fn every_test_file_is_declared() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/suite");
+    let main = std::fs::read_to_string(format!("{dir}/main.rs")).unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if let Some(module) = name.strip_suffix(".rs").filter(|m| *m != "main") {
+            assert!(main.contains(&format!("mod {module};")), "tests/suite/{name} is not declared in main.rs");
+        }
+    }
+}
