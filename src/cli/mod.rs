@@ -1,6 +1,7 @@
 //! Subcommands of the `relup` binary. Each one reads files, calls the library and prints;
 //! none holds logic of its own beyond presentation.
 
+mod check;
 mod translate;
 
 use std::process::ExitCode;
@@ -17,6 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Parse and validate release files (.appup, relup, .app, .rel, sys.config).
+    Check(check::Args),
     /// Translate appup instructions into a low-level script (systools_rc:translate_scripts).
     Translate(translate::Args),
 }
@@ -27,6 +30,7 @@ pub type CliError = Box<dyn std::error::Error>;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
+        Command::Check(args) => check::run(args),
         Command::Translate(args) => translate::run(args),
     }
 }

@@ -38,27 +38,58 @@ const MODS: &[&str] = &["m1", "m2", "m3", "m4", "m5", "m6", "m7"];
 
 /// A field value: valid most of the time, invalid with probability `bad`%.
 fn field(g: &mut Rng, bad: u64, good: &[&str], wrong: &[&str]) -> String {
-    if g.chance(bad) { g.pick(wrong).to_string() } else { g.pick(good).to_string() }
+    if g.chance(bad) {
+        g.pick(wrong).to_string()
+    } else {
+        g.pick(good).to_string()
+    }
 }
 
 fn change(g: &mut Rng, bad: u64) -> String {
-    field(g, bad, &["soft", "{advanced,[]}", "{advanced,extra}", "{advanced,{1,\"s\"}}", "{advanced,42}"], &["advanced", "{simple,[]}", "{advanced}", "hard"])
+    field(
+        g,
+        bad,
+        &[
+            "soft",
+            "{advanced,[]}",
+            "{advanced,extra}",
+            "{advanced,{1,\"s\"}}",
+            "{advanced,42}",
+        ],
+        &["advanced", "{simple,[]}", "{advanced}", "hard"],
+    )
 }
 fn purge(g: &mut Rng, bad: u64) -> String {
-    field(g, bad, &["soft_purge", "brutal_purge"], &["rutal_purge", "purge", "\"soft_purge\""])
+    field(
+        g,
+        bad,
+        &["soft_purge", "brutal_purge"],
+        &["rutal_purge", "purge", "\"soft_purge\""],
+    )
 }
 fn timeout(g: &mut Rng, bad: u64) -> String {
-    field(g, bad, &["default", "infinity", "5000", "1"], &["0", "-5", "static", "1.5"])
+    field(
+        g,
+        bad,
+        &["default", "infinity", "5000", "1"],
+        &["0", "-5", "static", "1.5"],
+    )
 }
 fn mod_type(g: &mut Rng, bad: u64) -> String {
     field(g, bad, &["static", "dynamic"], &["foo", "supervisor"])
 }
 fn module(g: &mut Rng, m: &str, bad: u64) -> String {
-    if g.chance(bad) { g.pick(&["\"m1\"", "3", "{m1}"]).to_string() } else { m.to_string() }
+    if g.chance(bad) {
+        g.pick(&["\"m1\"", "3", "{m1}"]).to_string()
+    } else {
+        m.to_string()
+    }
 }
 fn deps(g: &mut Rng, d: &[String], bad: u64) -> String {
     if g.chance(bad) {
-        return g.pick(&["ba", "\"ab\"", "[m1|m2]", "[m1,\"x\"]"]).to_string();
+        return g
+            .pick(&["ba", "\"ab\"", "[m1|m2]", "[m1,\"x\"]"])
+            .to_string();
     }
     format!("[{}]", d.join(","))
 }
@@ -75,7 +106,13 @@ pub fn dep_instruction(g: &mut Rng, m: &str, d: &[String], bad: u64) -> String {
         4 => format!("{{update,{mm},{}}}", deps(g, d, bad)),
         5 => format!("{{update,{mm},{},{}}}", change(g, bad), deps(g, d, bad)),
         6 => format!("{{update,{mm},soft,{}}}", deps(g, d, bad)),
-        7 => format!("{{update,{mm},{},{},{},{}}}", change(g, bad), purge(g, bad), purge(g, bad), deps(g, d, bad)),
+        7 => format!(
+            "{{update,{mm},{},{},{},{}}}",
+            change(g, bad),
+            purge(g, bad),
+            purge(g, bad),
+            deps(g, d, bad)
+        ),
         8 => format!(
             "{{update,{mm},{},{},{},{},{}}}",
             timeout(g, bad),
@@ -95,7 +132,12 @@ pub fn dep_instruction(g: &mut Rng, m: &str, d: &[String], bad: u64) -> String {
         ),
         10 => format!("{{load_module,{mm}}}"),
         11 => format!("{{load_module,{mm},{}}}", deps(g, d, bad)),
-        12 => format!("{{load_module,{mm},{},{},{}}}", purge(g, bad), purge(g, bad), deps(g, d, bad)),
+        12 => format!(
+            "{{load_module,{mm},{},{},{}}}",
+            purge(g, bad),
+            purge(g, bad),
+            deps(g, d, bad)
+        ),
         13 => format!("{{add_module,{mm}}}"),
         14 => format!("{{add_module,{mm},{}}}", deps(g, d, bad)),
         15 => format!("{{delete_module,{mm}}}"),
@@ -110,30 +152,129 @@ pub fn other_instruction(g: &mut Rng, bad: u64) -> Vec<String> {
     let one = |s: String| vec![s];
     match g.below(24) {
         0 | 1 => one(format!("{{apply,{{m,f,[{}]}}}}", g.below(9))),
-        2 => one(g.pick(&["{apply,{m,f,a}}", "{apply,{m,3,[]}}", "{apply,{m,f}}", "{apply,{\"m\",f,[]}}"]).to_string()),
-        3 => one(format!("{{add_application,newapp{}}}", if g.chance(50) { String::new() } else { format!(",{}", field(g, bad, &["permanent", "transient", "temporary", "load", "none"], &["perm"])) })),
-        4 => one(g.pick(&["{remove_application,oldapp}", "{remove_application,app1}", "{remove_application,nope}", "{restart_application,both}", "{restart_application,nope}", "{add_application,nope}", "{add_application,\"x\"}"]).to_string()),
+        2 => one(g
+            .pick(&[
+                "{apply,{m,f,a}}",
+                "{apply,{m,3,[]}}",
+                "{apply,{m,f}}",
+                "{apply,{\"m\",f,[]}}",
+            ])
+            .to_string()),
+        3 => one(format!(
+            "{{add_application,newapp{}}}",
+            if g.chance(50) {
+                String::new()
+            } else {
+                format!(
+                    ",{}",
+                    field(
+                        g,
+                        bad,
+                        &["permanent", "transient", "temporary", "load", "none"],
+                        &["perm"]
+                    )
+                )
+            }
+        )),
+        4 => one(g
+            .pick(&[
+                "{remove_application,oldapp}",
+                "{remove_application,app1}",
+                "{remove_application,nope}",
+                "{restart_application,both}",
+                "{restart_application,nope}",
+                "{add_application,nope}",
+                "{add_application,\"x\"}",
+            ])
+            .to_string()),
         5 => one(format!("{{restart_application,both}}")),
-        6 => one(format!("{{load_object_code,{{app1,{},[{m}]}}}}", field(g, bad, &["\"2.0\"", "\"1.0\""], &["v2", "\"0.9\""]))),
-        7 => one(g.pick(&["{load_object_code,{342,\"1.0\",[m1]}}", "{load_object_code,{app1,\"2.0\",foo}}", "{load_object_code,hej}", "{load_object_code,{app2,\"9\",[m9]}}"]).to_string()),
-        8 => vec![format!("{{load_object_code,{{app1,\"2.0\",[{m}]}}}}"), format!("{{load,{{{m},{},{}}}}}", purge(g, bad), purge(g, bad))],
-        9 => one(format!("{{load,{{{m},{},{}}}}}", purge(g, bad), purge(g, bad))),
-        10 => one(format!("{{remove,{{{},{},{}}}}}", module(g, &m, bad), purge(g, bad), purge(g, bad))),
+        6 => one(format!(
+            "{{load_object_code,{{app1,{},[{m}]}}}}",
+            field(g, bad, &["\"2.0\"", "\"1.0\""], &["v2", "\"0.9\""])
+        )),
+        7 => one(g
+            .pick(&[
+                "{load_object_code,{342,\"1.0\",[m1]}}",
+                "{load_object_code,{app1,\"2.0\",foo}}",
+                "{load_object_code,hej}",
+                "{load_object_code,{app2,\"9\",[m9]}}",
+            ])
+            .to_string()),
+        8 => vec![
+            format!("{{load_object_code,{{app1,\"2.0\",[{m}]}}}}"),
+            format!("{{load,{{{m},{},{}}}}}", purge(g, bad), purge(g, bad)),
+        ],
+        9 => one(format!(
+            "{{load,{{{m},{},{}}}}}",
+            purge(g, bad),
+            purge(g, bad)
+        )),
+        10 => one(format!(
+            "{{remove,{{{},{},{}}}}}",
+            module(g, &m, bad),
+            purge(g, bad),
+            purge(g, bad)
+        )),
         11 => one(format!("{{purge,[{}]}}", module(g, &m, bad))),
         12 => {
             let t = timeout(g, bad);
-            vec![format!("{{suspend,[{m},{{x1,{t}}}]}}"), format!("{{code_change,[{{{m},x}}]}}"), format!("{{resume,[x1,{m}]}}")]
+            vec![
+                format!("{{suspend,[{m},{{x1,{t}}}]}}"),
+                format!("{{code_change,[{{{m},x}}]}}"),
+                format!("{{resume,[x1,{m}]}}"),
+            ]
         }
-        13 => one(g.pick(&["{suspend,[m1]}", "{resume,[m2]}", "{start,[m3]}", "{stop,[m4]}"]).to_string()),
+        13 => one(g
+            .pick(&[
+                "{suspend,[m1]}",
+                "{resume,[m2]}",
+                "{start,[m3]}",
+                "{stop,[m4]}",
+            ])
+            .to_string()),
         14 => vec![format!("{{stop,[{m}]}}"), format!("{{start,[{m}]}}")],
-        15 => one(format!("{{code_change,{},[{{{m},x}}]}}", field(g, bad, &["up", "down"], &["sideways"]))),
-        16 => one(g.pick(&["{code_change,[module]}", "{code_change,bad,notalist}", "{code_change,up,[{1,x}]}", "{code_change,\"ab\"}"]).to_string()),
-        17 => one(g.pick(&["{sync_nodes,id,[a@b,c@d]}", "{sync_nodes,id,{m,f,[]}}", "{sync_nodes,id,[a,\"b\"]}", "{sync_nodes,id,{m,f,x}}", "{sync_nodes,id,nodes}"]).to_string()),
-        18 | 19 => one(g.pick(&["restart_new_emulator", "restart_emulator"]).to_string()),
+        15 => one(format!(
+            "{{code_change,{},[{{{m},x}}]}}",
+            field(g, bad, &["up", "down"], &["sideways"])
+        )),
+        16 => one(g
+            .pick(&[
+                "{code_change,[module]}",
+                "{code_change,bad,notalist}",
+                "{code_change,up,[{1,x}]}",
+                "{code_change,\"ab\"}",
+            ])
+            .to_string()),
+        17 => one(g
+            .pick(&[
+                "{sync_nodes,id,[a@b,c@d]}",
+                "{sync_nodes,id,{m,f,[]}}",
+                "{sync_nodes,id,[a,\"b\"]}",
+                "{sync_nodes,id,{m,f,x}}",
+                "{sync_nodes,id,nodes}",
+            ])
+            .to_string()),
+        18 | 19 => one(g
+            .pick(&["restart_new_emulator", "restart_emulator"])
+            .to_string()),
         20 => one(g.pick(&["restart", "reboot", "mnesia_backup"]).to_string()),
-        21 => one(g.pick(&["foo", "42", "{upgrade,m1}", "{update,m1,static}", "{load_module,m1,bar}", "{update,m1,soft,notalist}", "{update}", "{add_module,m1,x,y}"]).to_string()),
+        21 => one(g
+            .pick(&[
+                "foo",
+                "42",
+                "{upgrade,m1}",
+                "{update,m1,static}",
+                "{load_module,m1,bar}",
+                "{update,m1,soft,notalist}",
+                "{update}",
+                "{add_module,m1,x,y}",
+            ])
+            .to_string()),
         22 => one(format!("{{suspend,[{{{m},{}}}]}}", timeout(g, bad))),
-        _ => one(format!("{{update,{m},dynamic,{},soft,brutal_purge,brutal_purge,[]}}", timeout(g, bad))),
+        _ => one(format!(
+            "{{update,{m},dynamic,{},soft,brutal_purge,brutal_purge,[]}}",
+            timeout(g, bad)
+        )),
     }
 }
 
@@ -146,13 +287,41 @@ fn apps(g: &mut Rng, new: bool) -> String {
     if g.chance(20) {
         app2.push(a1[0]);
     }
-    let ty = |g: &mut Rng| g.pick(&["", ",permanent", ",transient", ",temporary", ",load", ",none"]).to_string();
+    let ty = |g: &mut Rng| {
+        g.pick(&[
+            "",
+            ",permanent",
+            ",transient",
+            ",temporary",
+            ",load",
+            ",none",
+        ])
+        .to_string()
+    };
     let mut out = vec![
-        format!("{{app1,\"{}\",[{}]{}}}", if new { "2.0" } else { "1.0" }, a1.join(","), ty(g)),
-        format!("{{app2,\"{}\",[{}]}}", if new { "1.1" } else { "1.0" }, app2.join(",")),
-        format!("{{both,\"{}\",[{}]{}}}", if new { "2" } else { "1" }, if new { "b1,b2" } else { "b1,b0" }, ty(g)),
+        format!(
+            "{{app1,\"{}\",[{}]{}}}",
+            if new { "2.0" } else { "1.0" },
+            a1.join(","),
+            ty(g)
+        ),
+        format!(
+            "{{app2,\"{}\",[{}]}}",
+            if new { "1.1" } else { "1.0" },
+            app2.join(",")
+        ),
+        format!(
+            "{{both,\"{}\",[{}]{}}}",
+            if new { "2" } else { "1" },
+            if new { "b1,b2" } else { "b1,b0" },
+            ty(g)
+        ),
     ];
-    out.push(if new { format!("{{newapp,\"0.1\",[n1,n2]{}}}", ty(g)) } else { "{oldapp,\"3\",[o1,o2]}".to_string() });
+    out.push(if new {
+        format!("{{newapp,\"0.1\",[n1,n2]{}}}", ty(g))
+    } else {
+        "{oldapp,\"3\",[o1,o2]}".to_string()
+    });
     if g.chance(10) {
         out.push("{app1,\"9.9\",[m1,z1]}".to_string());
     }
@@ -189,7 +358,11 @@ pub fn case(g: &mut Rng, name: &str, size: usize, bad: u64) -> String {
     let scripts = split_into_scripts(g, instrs);
     let script_text = spell_scripts(g, scripts);
     let (new_apps, old_apps) = (apps(g, true), apps(g, false));
-    let (a, p) = if mode == "up" { (new_apps, old_apps) } else { (old_apps, new_apps) };
+    let (a, p) = if mode == "up" {
+        (new_apps, old_apps)
+    } else {
+        (old_apps, new_apps)
+    };
     format!("{{case,{name},{mode},{script_text},{a},{p}}}.\n")
 }
 
@@ -205,7 +378,10 @@ fn split_into_scripts(g: &mut Rng, instrs: Vec<String>) -> Vec<Vec<String>> {
         if g.chance(25) {
             let mut before = vec![format!("{{apply,{{m,f,[b{}]}}}}", g.below(5))];
             if g.chance(50) {
-                before.push(format!("{{load_object_code,{{app1,\"2.0\",[{}]}}}}", g.pick(MODS)));
+                before.push(format!(
+                    "{{load_object_code,{{app1,\"2.0\",[{}]}}}}",
+                    g.pick(MODS)
+                ));
             }
             if g.chance(5) && !s.is_empty() {
                 before.push(s.remove(0));
@@ -223,11 +399,22 @@ fn split_into_scripts(g: &mut Rng, instrs: Vec<String>) -> Vec<Vec<String>> {
 
 /// Writes the scripts in one of the oracle's spellings.
 fn spell_scripts(g: &mut Rng, scripts: Vec<Vec<String>>) -> String {
-    let lists: Vec<String> = scripts.iter().map(|s| format!("[{}]", s.join(","))).collect();
+    let lists: Vec<String> = scripts
+        .iter()
+        .map(|s| format!("[{}]", s.join(",")))
+        .collect();
     if lists.len() == 1 && g.chance(70) {
-        return if g.chance(50) { lists[0].clone() } else { format!("{{script,{}}}", lists[0]) };
+        return if g.chance(50) {
+            lists[0].clone()
+        } else {
+            format!("{{script,{}}}", lists[0])
+        };
     }
-    if g.chance(50) { format!("[{}]", lists.join(",")) } else { format!("{{scripts,[{}]}}", lists.join(",")) }
+    if g.chance(50) {
+        format!("[{}]", lists.join(","))
+    } else {
+        format!("{{scripts,[{}]}}", lists.join(","))
+    }
 }
 
 /// A case with a single instruction, for the syntax-check differential.
@@ -235,11 +422,19 @@ pub fn single_instruction_case(g: &mut Rng, name: &str) -> String {
     let bad = 30;
     let instr = if g.chance(50) {
         let m = g.pick(MODS).to_string();
-        let d: Vec<String> = if g.chance(50) { vec![m.clone()] } else { vec![] };
+        let d: Vec<String> = if g.chance(50) {
+            vec![m.clone()]
+        } else {
+            vec![]
+        };
         dep_instruction(g, &m, &d, bad)
     } else {
         other_instruction(g, bad).remove(0)
     };
     let mode = if g.chance(50) { "up" } else { "dn" };
-    format!("{{case,{name},{mode},[{instr}],{},{}}}.\n", apps(g, true), apps(g, false))
+    format!(
+        "{{case,{name},{mode},[{instr}],{},{}}}.\n",
+        apps(g, true),
+        apps(g, false)
+    )
 }

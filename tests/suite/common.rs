@@ -23,7 +23,8 @@ pub fn shared_dir() -> PathBuf {
 /// True when the OTP oracle can run. Without Erlang the OTP tests fail, unless
 /// `RELUP_NO_OTP=1` says to skip them (a developer machine without Erlang).
 pub fn otp_available() -> bool {
-    let ok = Command::new("escript").arg("-h").output().is_ok() || Command::new("erl").arg("-version").output().is_ok();
+    let ok = Command::new("escript").arg("-h").output().is_ok()
+        || Command::new("erl").arg("-version").output().is_ok();
     if ok && shared_dir().join("oracle/translate").exists() {
         return true;
     }
@@ -31,7 +32,9 @@ pub fn otp_available() -> bool {
         eprintln!("skipping: no Erlang/OTP or no ../shared/oracle (RELUP_NO_OTP=1)");
         return false;
     }
-    panic!("Erlang/OTP (escript) and ../shared/oracle are needed: run .ci/run, or apt-get install erlang-base; set RELUP_NO_OTP=1 to skip");
+    panic!(
+        "Erlang/OTP (escript) and ../shared/oracle are needed: run .ci/run, or apt-get install erlang-base; set RELUP_NO_OTP=1 to skip"
+    );
 }
 
 /// A path in the system temp dir, unique to this process and `name`.
@@ -43,9 +46,17 @@ pub fn temp_path(name: &str) -> PathBuf {
 pub fn run_oracle(tool: &str, args: &[&str], input: &str, name: &str) -> String {
     let file = temp_path(name);
     std::fs::write(&file, input).unwrap();
-    let out = Command::new(shared_dir().join("oracle").join(tool)).args(args).arg(&file).output().unwrap();
+    let out = Command::new(shared_dir().join("oracle").join(tool))
+        .args(args)
+        .arg(&file)
+        .output()
+        .unwrap();
     let _ = std::fs::remove_file(&file);
-    assert!(out.status.success(), "oracle {tool} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "oracle {tool} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -62,7 +73,11 @@ pub fn parse_oracle_lines(out: &str) -> Vec<OracleLine> {
     out.lines()
         .map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            let term = |s: &str| parse_term(s).unwrap_or_else(|e| panic!("oracle term {s:?}: {e}")).into_owned();
+            let term = |s: &str| {
+                parse_term(s)
+                    .unwrap_or_else(|e| panic!("oracle term {s:?}: {e}"))
+                    .into_owned()
+            };
             OracleLine {
                 name: term(cols[0]),
                 ok: cols[1] == "ok",

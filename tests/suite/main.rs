@@ -1,7 +1,7 @@
 //! The integration test binary: one module per area of the crate.
 
-mod common;
 mod casegen;
+mod common;
 mod translate_diff;
 
 #[test]
@@ -11,7 +11,10 @@ fn every_test_file_is_declared() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if let Some(module) = name.strip_suffix(".rs").filter(|m| *m != "main") {
-            assert!(main.contains(&format!("mod {module};")), "tests/suite/{name} is not declared in main.rs");
+            assert!(
+                main.contains(&format!("mod {module};")),
+                "tests/suite/{name} is not declared in main.rs"
+            );
         }
     }
 }

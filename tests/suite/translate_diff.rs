@@ -13,8 +13,8 @@ use relup::instr::{Atom, decode_instruction};
 use relup::passes::TranslateOptions;
 use relup::term::{Term, parse_terms_recovering};
 
-use crate::common::{OracleLine, is_otp_crash, otp_available, parse_oracle_lines, run_oracle};
 use crate::casegen::{Rng, case, single_instruction_case};
+use crate::common::{OracleLine, is_otp_crash, otp_available, parse_oracle_lines, run_oracle};
 
 /// OTP's order inside each component, as a rank per module.
 fn rank_from_components(components: Option<&Term<'_>>) -> TranslateOptions {
@@ -29,7 +29,9 @@ fn rank_from_components(components: Option<&Term<'_>>) -> TranslateOptions {
             }
         }
     }
-    TranslateOptions { module_rank: Some(rank) }
+    TranslateOptions {
+        module_rank: Some(rank),
+    }
 }
 
 /// Compares one of our lines with the oracle's; returns a description of a mismatch.
@@ -38,10 +40,18 @@ fn mismatch(ours: &CaseLine, otp: &OracleLine) -> Option<String> {
         return Some(format!("name {} vs {}", ours.name, otp.name));
     }
     if !otp.ok && is_otp_crash(&otp.value) {
-        return (ours.ok).then(|| format!("{}: OTP crashes ({}) but we accept: {}", ours.name, otp.value, ours.value));
+        return (ours.ok).then(|| {
+            format!(
+                "{}: OTP crashes ({}) but we accept: {}",
+                ours.name, otp.value, ours.value
+            )
+        });
     }
     if ours.ok != otp.ok || ours.value != otp.value {
-        return Some(format!("{}\n  ours: {} {}\n  otp:  {} {}", ours.name, ours.ok, ours.value, otp.ok, otp.value));
+        return Some(format!(
+            "{}\n  ours: {} {}\n  otp:  {} {}",
+            ours.name, ours.ok, ours.value, otp.ok, otp.value
+        ));
     }
     None
 }
@@ -49,12 +59,37 @@ fn mismatch(ours: &CaseLine, otp: &OracleLine) -> Option<String> {
 /// Every reason `translate_scripts` can give (plus OTP crashes), which the generated cases
 /// must all produce.
 const EVERY_ERROR_KIND: &[&str] = &[
-    "bad_instruction", "bad_module", "bad_change", "bad_mod_type", "bad_purge_method", "bad_list",
-    "bad_args_list", "bad_node", "bad_application", "bad_start_type", "bad_func", "bad_lib", "bad_lib_vsn",
-    "bad_timeout", "bad_mode", "bad_code_change", "not_yet_implemented", "too_many_point_of_no_return",
-    "bad_op_before_point_of_no_return", "no_object_code", "suspended_not_resumed", "resumed_not_suspended",
-    "start_not_stop", "stop_not_start", "no_such_application", "removed_application_present",
-    "muldef_module", "undef_module", "no_such_module", "conflicting_versions", "EXIT",
+    "bad_instruction",
+    "bad_module",
+    "bad_change",
+    "bad_mod_type",
+    "bad_purge_method",
+    "bad_list",
+    "bad_args_list",
+    "bad_node",
+    "bad_application",
+    "bad_start_type",
+    "bad_func",
+    "bad_lib",
+    "bad_lib_vsn",
+    "bad_timeout",
+    "bad_mode",
+    "bad_code_change",
+    "not_yet_implemented",
+    "too_many_point_of_no_return",
+    "bad_op_before_point_of_no_return",
+    "no_object_code",
+    "suspended_not_resumed",
+    "resumed_not_suspended",
+    "start_not_stop",
+    "stop_not_start",
+    "no_such_application",
+    "removed_application_present",
+    "muldef_module",
+    "undef_module",
+    "no_such_module",
+    "conflicting_versions",
+    "EXIT",
 ];
 
 /// Runs `cases` through the oracle and through us (with OTP's tie-break), returning
@@ -73,7 +108,10 @@ fn compare(cases: &str, label: &str) -> (usize, Vec<String>, Vec<OracleLine>) {
 }
 
 fn case_count() -> usize {
-    std::env::var("RELUP_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(12_000)
+    std::env::var("RELUP_DIFF_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12_000)
 }
 
 #[test]
@@ -91,16 +129,38 @@ fn translation_equals_otp_on_generated_cases() {
     }
     let (count, bad, otp) = compare(&text, "generated.cases");
     let oks = otp.iter().filter(|l| l.ok).count();
-    eprintln!("translate differential: {count} cases ({oks} ok in OTP), {} mismatches", bad.len());
-    assert!(oks > count / 3, "too few accepted cases ({oks}) to exercise the passes");
+    eprintln!(
+        "translate differential: {count} cases ({oks} ok in OTP), {} mismatches",
+        bad.len()
+    );
+    assert!(
+        oks > count / 3,
+        "too few accepted cases ({oks}) to exercise the passes"
+    );
     let kinds: std::collections::BTreeSet<String> = otp
         .iter()
         .filter(|l| !l.ok)
-        .map(|l| l.value.tagged().map_or_else(|| l.value.to_string(), |(t, _)| t.to_string()))
+        .map(|l| {
+            l.value
+                .tagged()
+                .map_or_else(|| l.value.to_string(), |(t, _)| t.to_string())
+        })
         .collect();
-    let missing: Vec<&str> = EVERY_ERROR_KIND.iter().copied().filter(|k| !kinds.contains(*k)).collect();
-    assert!(missing.is_empty(), "the generator never produced: {missing:?}");
-    assert!(bad.is_empty(), "{} mismatches, first ones:\n{}", bad.len(), bad[..bad.len().min(8)].join("\n"));
+    let missing: Vec<&str> = EVERY_ERROR_KIND
+        .iter()
+        .copied()
+        .filter(|k| !kinds.contains(*k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the generator never produced: {missing:?}"
+    );
+    assert!(
+        bad.is_empty(),
+        "{} mismatches, first ones:\n{}",
+        bad.len(),
+        bad[..bad.len().min(8)].join("\n")
+    );
 }
 
 #[test]
@@ -110,7 +170,9 @@ fn syntax_check_equals_otp_on_single_instructions() {
     }
     let mut g = Rng::new(0xdec0de);
     let n = 6_000;
-    let text: String = (0..n).map(|i| single_instruction_case(&mut g, &format!("s{i}"))).collect();
+    let text: String = (0..n)
+        .map(|i| single_instruction_case(&mut g, &format!("s{i}")))
+        .collect();
     let otp = parse_oracle_lines(&run_oracle("translate", &[], &text, "single.cases"));
     let terms = parse_terms_recovering(&text, true);
     let mut mismatches = Vec::new();
@@ -124,18 +186,34 @@ fn syntax_check_equals_otp_on_single_instructions() {
         // outcome means the instruction passed the syntax check.
         let otp_syntax = !otp_line.ok
             && matches!(otp_line.value.tagged(), Some((tag, 2)) if tag.starts_with("bad_") || tag == "not_yet_implemented")
-            && !matches!(otp_line.value.tagged(), Some(("bad_op_before_point_of_no_return", _)));
+            && !matches!(
+                otp_line.value.tagged(),
+                Some(("bad_op_before_point_of_no_return", _))
+            );
         let otp_crash = !otp_line.ok && is_otp_crash(&otp_line.value);
         match (&ours, otp_syntax) {
             (Err(e), true) if e.reason() == otp_line.value => rejected += 1,
             (Err(_), false) if otp_crash => rejected += 1,
             (Ok(_), false) if !otp_crash => {}
-            _ => mismatches.push(format!("{instr}: ours {:?}, otp {} {}", ours.map(|i| i.to_string()).map_err(|e| e.reason().to_string()), otp_line.ok, otp_line.value)),
+            _ => mismatches.push(format!(
+                "{instr}: ours {:?}, otp {} {}",
+                ours.map(|i| i.to_string())
+                    .map_err(|e| e.reason().to_string()),
+                otp_line.ok,
+                otp_line.value
+            )),
         }
     }
-    eprintln!("syntax differential: {n} single instructions, {rejected} rejected by both, {} mismatches", mismatches.len());
+    eprintln!(
+        "syntax differential: {n} single instructions, {rejected} rejected by both, {} mismatches",
+        mismatches.len()
+    );
     assert!(rejected > n / 5);
-    assert!(mismatches.is_empty(), "{}", mismatches[..mismatches.len().min(10)].join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        mismatches[..mismatches.len().min(10)].join("\n")
+    );
 }
 
 #[test]
@@ -144,24 +222,40 @@ fn oracle_examples_give_the_saved_outputs() {
         return;
     }
     let dir = crate::common::shared_dir().join("oracle/examples");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "cases")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cases"))
+        .collect();
     files.sort();
     assert!(files.len() >= 10);
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
-        let saved = parse_oracle_lines(&std::fs::read_to_string(path.with_extension("out")).unwrap());
+        let saved =
+            parse_oracle_lines(&std::fs::read_to_string(path.with_extension("out")).unwrap());
         let ours = relup::cases::run_cases(&text);
         assert_eq!(ours.len(), saved.len(), "{}", path.display());
-        let live = parse_oracle_lines(&run_oracle("translate", &["--components"], &text, "example.cases"));
+        let live = parse_oracle_lines(&run_oracle(
+            "translate",
+            &["--components"],
+            &text,
+            "example.cases",
+        ));
         let terms = parse_terms_recovering(&text, true);
         for (n, (line, otp)) in ours.iter().zip(&saved).enumerate() {
-            if mismatch(line, otp).is_none() || otp.name.tagged().is_some_and(|(t, _)| t == "line") {
+            if mismatch(line, otp).is_none() || otp.name.tagged().is_some_and(|(t, _)| t == "line")
+            {
                 continue;
             }
             // Only a hash order may differ: with OTP's order as the tie-break we match.
             let term = terms[n].as_ref().unwrap();
             let ranked = run_case_with(term, &rank_from_components(live[n].components.as_ref()));
-            assert!(mismatch(&ranked, otp).is_none(), "{}: {}", path.display(), mismatch(line, otp).unwrap());
+            assert!(
+                mismatch(&ranked, otp).is_none(),
+                "{}: {}",
+                path.display(),
+                mismatch(line, otp).unwrap()
+            );
         }
     }
 }

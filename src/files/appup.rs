@@ -1,0 +1,369 @@
+//! `.appup` files: `{Vsn, [{UpFromVsn, Instrs}], [{DownToVsn, Instrs}]}` (grammar/appup.ebnf).
+//!
+//! Decoding reports every error, not only the first: each instruction is checked with OTP's
+//! syntax rules, and each clause's script is run through the translation checks (misplaced
+//! `point_of_no_return`, unpaired suspend/resume, `muldef_module`, `undef_module`, ...). Version
+//! keys are strings (exact) or binaries (regular expressions, matched as OTP does).
+
+use serde::Serialize;
+
+use super::fields::Sink;
+use crate::diagnostic::Diagnostic;
+use crate::instr::{Atom, Instruction, Mode, decode_instruction};
+use crate::passes::{Application, Apps, TranslateError, TranslateOptions, translate_terms};
+use crate::span::Span;
+use crate::term::{Term, TermKind};
+
+/// A decoded `.appup`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Appup {
+    /// The application version this appup belongs to.
+    pub vsn: String,
+    /// Upgrade scripts, by the version upgraded from.
+    pub up_from: Vec<Clause>,
+    /// Downgrade scripts, by the version downgraded to.
+    pub down_to: Vec<Clause>,
+}
+
+/// One `{Version, Instructions}` entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Clause {
+    /// Which versions the entry is for.
+    pub version: VersionKey,
+    /// The script, in normal form.
+    pub instructions: Vec<Instruction>,
+    /// Where the entry stands in the file.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// The key of an appup entry: an exact version string, or a regular expression (an Erlang
+/// binary) that must match the whole version with its leftmost match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionKey {
+    /// `"1.0"`: equal strings only.
+    Exact(String),
+    /// `<<"1\\.0\\..*">>`: PCRE regular expression.
+    Regex(String),
+}
+
+/// An invalid regular expression in a version key (OTP crashes on it when it is evaluated).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid regular expression {pattern:?}: {message}")]
+pub struct RegexError {
+    /// The pattern.
+    pub pattern: String,
+    /// What the regex engine said.
+    pub message: String,
+}
+
+impl VersionKey {
+    /// OTP's rule (`systools_relup:appup_search_for_version/2`): equal strings, or the
+    /// regex's leftmost match is the whole version (not a true anchored match: with
+    /// `1|1\.0`, `"1.0"` does not match because the leftmost match is `"1"`).
+    ///
+    /// # Errors
+    /// An invalid regular expression.
+    pub fn matches(&self, vsn: &str) -> Result<bool, RegexError> {
+        match self {
+            VersionKey::Exact(s) => Ok(s == vsn),
+            VersionKey::Regex(pattern) => {
+                let re = compile(pattern)?;
+                match re.find(vsn) {
+                    Ok(Some(m)) => Ok(m.start() == 0 && m.end() == vsn.len()),
+                    Ok(None) => Ok(false),
+                    Err(e) => Err(RegexError {
+                        pattern: pattern.clone(),
+                        message: e.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+fn compile(pattern: &str) -> Result<fancy_regex::Regex, RegexError> {
+    fancy_regex::Regex::new(pattern).map_err(|e| RegexError {
+        pattern: pattern.to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl Appup {
+    /// The entry OTP picks for `base` in `clauses`: the first whose key matches.
+    ///
+    /// # Errors
+    /// An invalid regex met before a match (OTP crashes there too).
+    pub fn find<'c>(clauses: &'c [Clause], base: &str) -> Result<Option<&'c Clause>, RegexError> {
+        for c in clauses {
+            if c.version.matches(base)? {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Decodes an appup from the terms of its file; `app` (the `.app` of the same version, when
+/// known) adds the version-mismatch warning and the module check.
+pub fn decode_appup(
+    terms: &[Term<'_>],
+    app: Option<&super::app::App>,
+) -> (Option<Appup>, Vec<Diagnostic>) {
+    let mut sink = Sink::default();
+    let Some(first) = terms.first() else {
+        sink.0.push(Diagnostic::error(
+            "empty_file",
+            None,
+            "the file holds no term; an .appup holds {Vsn, UpFrom, DownTo}.",
+        ));
+        return (None, sink.0);
+    };
+    for extra in &terms[1..] {
+        sink.warning("extra_term", extra, "systools reads only the first term of an .appup, and release_handler:upgrade_app rejects a file with more than one");
+    }
+    // appup ::= "{" vsn "," clauses "," clauses "}"
+    let Some([vsn, up, down]) = first.as_tuple() else {
+        sink.error(
+            "bad_appup",
+            first,
+            format!(
+                "an .appup holds {{Vsn, UpFrom, DownTo}}, found {}",
+                short(first)
+            ),
+        );
+        return (None, sink.0);
+    };
+    let vsn = sink.string(vsn, "bad_appup_vsn", "the appup version");
+    if let (Some(v), Some(app)) = (&vsn, app) {
+        if v != &app.vsn {
+            let reason = format!(
+                "{{bad_vsn,{{{},{}}}}}",
+                Term::string(v.clone()),
+                Term::string(app.vsn.clone())
+            );
+            sink.0.push(
+                Diagnostic::warning(
+                    "bad_vsn",
+                    Some(first.as_tuple().map_or(first.span, |t| t[0].span)),
+                    format!("the appup is for version {v} but the .app says {}", app.vsn),
+                )
+                .with_reason(reason),
+            );
+        }
+    }
+    let up_from = clauses(&mut sink, up, Mode::Up, app);
+    let down_to = clauses(&mut sink, down, Mode::Down, app);
+    let appup = match (vsn, up_from, down_to) {
+        (Some(vsn), Some(up_from), Some(down_to)) if !sink.has_errors() => Some(Appup {
+            vsn,
+            up_from,
+            down_to,
+        }),
+        _ => None,
+    };
+    (appup, sink.0)
+}
+
+fn short(t: &Term<'_>) -> String {
+    let text = t.to_string();
+    if text.chars().count() > 60 {
+        format!("{}...", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+// clauses ::= "[" ( clause ( "," clause )* )? "]"
+fn clauses(
+    sink: &mut Sink,
+    t: &Term<'_>,
+    mode: Mode,
+    app: Option<&super::app::App>,
+) -> Option<Vec<Clause>> {
+    let what = if mode == Mode::Up {
+        "the UpFrom list"
+    } else {
+        "the DownTo list"
+    };
+    let items = sink.list(t, "bad_clauses", what)?;
+    let mut out = Vec::new();
+    for item in items {
+        if let Some(c) = clause(sink, item, mode, app) {
+            check_shadowed(sink, &out, &c, item);
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+// clause ::= "{" ( string | binary ) "," "[" ( instruction ( "," instruction )* )? "]" "}"
+fn clause(
+    sink: &mut Sink,
+    t: &Term<'_>,
+    mode: Mode,
+    app: Option<&super::app::App>,
+) -> Option<Clause> {
+    let Some([key, script]) = t.as_tuple() else {
+        sink.warning(
+            "malformed_clause",
+            t,
+            format!(
+                "an entry is {{Version, Instructions}}; OTP's version lookup skips {}",
+                short(t)
+            ),
+        );
+        return None;
+    };
+    let version = match &key.kind {
+        TermKind::Binary(bytes) => {
+            let pattern = String::from_utf8_lossy(bytes).into_owned();
+            if let Err(e) = compile(&pattern) {
+                sink.warning(
+                    "invalid_regex",
+                    key,
+                    format!("{e}; OTP crashes when it tries this entry"),
+                );
+            }
+            VersionKey::Regex(pattern)
+        }
+        _ => match key.as_charlist() {
+            Some(s) => VersionKey::Exact(s.into_owned()),
+            None => {
+                sink.warning(
+                    "malformed_clause",
+                    key,
+                    format!("a version is a string or a binary (regex); OTP's lookup skips {key}"),
+                );
+                return None;
+            }
+        },
+    };
+    let items = sink.list(script, "bad_script", "an entry's instructions")?;
+    let mut instructions = Vec::with_capacity(items.len());
+    let mut decoded_terms = Vec::with_capacity(items.len());
+    for item in items {
+        match decode_instruction(item) {
+            Ok(i) => {
+                instructions.push(i);
+                decoded_terms.push(item);
+            }
+            Err(e) => sink.0.push(
+                Diagnostic::error(e.kind.atom(), Some(e.span), e.to_string())
+                    .with_reason(e.reason()),
+            ),
+        }
+    }
+    check_script(sink, script, &decoded_terms, &instructions, mode, app);
+    Some(Clause {
+        version,
+        instructions,
+        span: t.span,
+    })
+}
+
+/// Runs the translation's script checks on one entry (syntax is already known to be fine).
+/// Application instructions are left out (they depend on the releases), and modules are
+/// checked against the `.app` only on upgrade, where the `.app` is the target release's.
+fn check_script(
+    sink: &mut Sink,
+    script: &Term<'_>,
+    terms: &[&Term<'_>],
+    instrs: &[Instruction],
+    mode: Mode,
+    app: Option<&super::app::App>,
+) {
+    let kept: Vec<Term<'_>> = terms
+        .iter()
+        .zip(instrs)
+        .filter(|(_, i)| {
+            !matches!(
+                i,
+                Instruction::AddApplication { .. }
+                    | Instruction::RemoveApplication { .. }
+                    | Instruction::RestartApplication { .. }
+            )
+        })
+        .map(|(t, _)| (*t).clone())
+        .collect();
+    let mut modules: Vec<&str> = match (app, mode) {
+        (Some(app), Mode::Up) => app.modules.iter().map(Atom::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let named: Vec<Atom> = instrs.iter().flat_map(named_modules).collect();
+    if !(app.is_some() && mode == Mode::Up) {
+        modules.extend(named.iter().map(Atom::as_str));
+    }
+    let apps = Apps(vec![Application::new(
+        app.map_or("app", |a| a.name.as_str()),
+        app.map_or("0", |a| a.vsn.as_str()),
+        &modules,
+    )]);
+    let list = Term::list(kept);
+    if let Err(e) = translate_terms(
+        mode,
+        std::slice::from_ref(&list),
+        &apps,
+        &Apps::default(),
+        &TranslateOptions::default(),
+    ) {
+        let hint = match &e {
+            TranslateError::NoSuchModule { .. } => {
+                " (the .app's modules list must name it)".to_string()
+            }
+            _ => String::new(),
+        };
+        sink.0.push(
+            Diagnostic::error(error_code(&e), Some(script.span), format!("{e}{hint}"))
+                .with_reason(e.reason()),
+        );
+    }
+}
+
+fn named_modules(i: &Instruction) -> Vec<Atom> {
+    match i {
+        Instruction::Update { module, .. }
+        | Instruction::LoadModule { module, .. }
+        | Instruction::AddModule { module, .. }
+        | Instruction::DeleteModule { module, .. } => vec![module.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn error_code(e: &TranslateError) -> &'static str {
+    match e.reason().tagged() {
+        Some((tag, _)) => crate::files::intern_code(tag),
+        None => match e {
+            TranslateError::TooManyPointOfNoReturn => "too_many_point_of_no_return",
+            _ => "translate_error",
+        },
+    }
+}
+
+/// Warns when an earlier entry certainly wins OTP's lookup for every version this one matches.
+fn check_shadowed(sink: &mut Sink, earlier: &[Clause], c: &Clause, t: &Term<'_>) {
+    for e in earlier {
+        let shadows = match (&e.version, &c.version) {
+            (a, b) if a == b => true,
+            (VersionKey::Regex(_), VersionKey::Exact(v)) => e.version.matches(v).unwrap_or(false),
+            _ => false,
+        };
+        if shadows {
+            let key = |k: &VersionKey| match k {
+                VersionKey::Exact(s) => format!("{s:?}"),
+                VersionKey::Regex(r) => format!("<<{r:?}>>"),
+            };
+            sink.warning(
+                "shadowed_clause",
+                t,
+                format!(
+                    "this entry is never used: the earlier entry {} matches every version {} does",
+                    key(&e.version),
+                    key(&c.version)
+                ),
+            );
+            return;
+        }
+    }
+}

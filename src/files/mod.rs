@@ -1,0 +1,201 @@
+//! The release files: `.appup`, `relup`, `.app`, `.rel` and `sys.config`, decoded from Erlang
+//! terms into typed models, with every problem reported as a [`Diagnostic`] carrying a span.
+//! [`check`] is what `relup check` runs on one file.
+
+pub mod app;
+pub mod appup;
+mod fields;
+pub mod rel;
+pub mod relup;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use app::{App, decode_app};
+pub use appup::{Appup, Clause, RegexError, VersionKey, decode_appup};
+pub use rel::{Rel, RelApp, decode_rel};
+pub use relup::{Relup, RelupEntry, decode_relup};
+
+use crate::diagnostic::Diagnostic;
+use crate::term::{ParseError, ParseErrorKind, Term, decode_source, parse_terms};
+
+/// The kinds of file `relup check` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// `ebin/<App>.appup`.
+    Appup,
+    /// `releases/<Vsn>/relup`.
+    Relup,
+    /// `ebin/<App>.app`.
+    App,
+    /// `releases/<Vsn>/<Name>.rel`.
+    Rel,
+    /// `sys.config` (or any `.config`).
+    Config,
+}
+
+impl FileKind {
+    /// The kind a file's name says, if it says one.
+    pub fn from_path(path: &Path) -> Option<FileKind> {
+        let name = path.file_name()?.to_str()?;
+        Some(match path.extension().and_then(|e| e.to_str()) {
+            Some("appup") => FileKind::Appup,
+            Some("app") => FileKind::App,
+            Some("rel") => FileKind::Rel,
+            Some("config") => FileKind::Config,
+            _ if name == "relup" => FileKind::Relup,
+            _ => return None,
+        })
+    }
+
+    /// The kind the first term's shape suggests.
+    pub fn from_content(first: &Term<'_>) -> FileKind {
+        match first.tagged() {
+            Some(("application", 3)) => return FileKind::App,
+            Some(("release", 4)) => return FileKind::Rel,
+            _ => {}
+        }
+        match first.as_tuple() {
+            Some([_, up, _])
+                if up.list_items().is_some_and(|l| {
+                    l.iter()
+                        .any(|e| matches!(e.to_term().as_tuple(), Some([_, _, _])))
+                }) =>
+            {
+                FileKind::Relup
+            }
+            Some([_, _, _]) => FileKind::Appup,
+            _ => FileKind::Config,
+        }
+    }
+}
+
+/// What checking one file found.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// The kind the file was checked as.
+    pub kind: Option<FileKind>,
+    /// Every error and warning, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Other files given with the one being checked, used for cross-file checks.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The `.app` of the appup's application, when given.
+    pub app: Option<App>,
+}
+
+/// Checks one file: parse, decode by kind (from the name, else from the content), and collect
+/// every diagnostic.
+pub fn check(path: &Path, bytes: &[u8], context: &Context) -> FileReport {
+    let source = match decode_source(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            return FileReport {
+                kind: FileKind::from_path(path),
+                diagnostics: vec![parse_diagnostic(&e)],
+            };
+        }
+    };
+    let terms = match parse_terms(&source) {
+        Ok(t) => t,
+        Err(e) => {
+            return FileReport {
+                kind: FileKind::from_path(path),
+                diagnostics: vec![parse_diagnostic(&e)],
+            };
+        }
+    };
+    let kind = FileKind::from_path(path).or_else(|| terms.first().map(FileKind::from_content));
+    let stem = path.file_stem().and_then(|s| s.to_str());
+    let mut diagnostics = match kind {
+        Some(FileKind::Appup) => decode_appup(&terms, context.app.as_ref()).1,
+        Some(FileKind::App) => decode_app(&terms, stem).1,
+        Some(FileKind::Rel) => decode_rel(&terms).1,
+        Some(FileKind::Relup) => decode_relup(&terms).1,
+        Some(FileKind::Config) => check_config(&terms),
+        None => vec![Diagnostic::error(
+            "empty_file",
+            None,
+            "the file holds no term",
+        )],
+    };
+    diagnostics.sort_by_key(|d| d.span.map_or(0, |s| s.start));
+    FileReport { kind, diagnostics }
+}
+
+/// A syntax error as a diagnostic (code named after its kind).
+pub fn parse_diagnostic(e: &ParseError) -> Diagnostic {
+    let code = match e.kind {
+        ParseErrorKind::Unexpected { .. } => "syntax_error",
+        ParseErrorKind::Unterminated(_) => "unterminated",
+        ParseErrorKind::MissingDot => "missing_dot",
+        ParseErrorKind::Variable(_) => "variable",
+        ParseErrorKind::ReservedWord(_) => "reserved_word",
+        ParseErrorKind::IntegerTooLarge => "integer_too_large",
+        ParseErrorKind::BadBase(_) => "bad_base",
+        ParseErrorKind::FloatOutOfRange => "float_out_of_range",
+        ParseErrorKind::BadEscape(_) => "bad_escape",
+        ParseErrorKind::BadBinarySegment(_) => "bad_binary_segment",
+        ParseErrorKind::AtomTooLong => "atom_too_long",
+        ParseErrorKind::TooDeep(_) => "too_deep",
+        ParseErrorKind::InvalidUtf8 => "invalid_utf8",
+        ParseErrorKind::TrailingText => "trailing_text",
+    };
+    Diagnostic::error(code, Some(e.span), e.kind.to_string())
+}
+
+// config ::= "[" ( "{" atom "," term "}" | string ) ( "," ( "{" atom "," term "}" | string ) )* "]"
+fn check_config(terms: &[Term<'_>]) -> Vec<Diagnostic> {
+    let mut sink = fields::Sink::default();
+    match terms {
+        [] => sink.0.push(Diagnostic::error(
+            "empty_file",
+            None,
+            "a sys.config holds one list",
+        )),
+        [first, rest @ ..] => {
+            for extra in rest {
+                sink.error("extra_term", extra, "a sys.config holds exactly one term");
+            }
+            if let Some(items) = sink.list(first, "bad_config", "a sys.config") {
+                for item in items {
+                    let ok = matches!(item.as_tuple(), Some([k, _]) if k.as_atom().is_some())
+                        || item.as_charlist().is_some();
+                    if !ok {
+                        sink.error("bad_config_entry", item, format!("a sys.config entry is {{App, [{{Par, Val}}]}} or a file name, found {item}"));
+                    }
+                }
+            }
+        }
+    }
+    sink.0
+}
+
+/// A `'static` code for an OTP reason tag (diagnostic codes are static strings).
+pub(crate) fn intern_code(tag: &str) -> &'static str {
+    const CODES: &[&str] = &[
+        "too_many_point_of_no_return",
+        "bad_op_before_point_of_no_return",
+        "no_object_code",
+        "suspended_not_resumed",
+        "resumed_not_suspended",
+        "start_not_stop",
+        "stop_not_start",
+        "no_such_application",
+        "removed_application_present",
+        "muldef_module",
+        "undef_module",
+        "no_such_module",
+        "conflicting_versions",
+        "script_not_a_list",
+    ];
+    CODES
+        .iter()
+        .find(|c| **c == tag)
+        .copied()
+        .unwrap_or("translate_error")
+}

@@ -1,0 +1,162 @@
+//! `.rel` files: `{release, {Name, Vsn}, {erts, ErtsVsn}, [AppSpec]}` (grammar/app_rel.ebnf).
+
+use serde::Serialize;
+
+use super::fields::Sink;
+use crate::diagnostic::Diagnostic;
+use crate::instr::{Atom, StartType};
+use crate::term::Term;
+
+/// A decoded `.rel`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rel {
+    /// The release name.
+    pub name: String,
+    /// The release version.
+    pub vsn: String,
+    /// The erts version.
+    pub erts_vsn: String,
+    /// The applications, in file order.
+    pub applications: Vec<RelApp>,
+}
+
+/// One application of a release.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RelApp {
+    /// The application.
+    pub name: Atom,
+    /// Its version.
+    pub vsn: String,
+    /// Its start type (default permanent).
+    pub start_type: StartType,
+    /// The included applications, when the `.rel` gives them (overriding the `.app`).
+    pub included_applications: Option<Vec<Atom>>,
+}
+
+/// Decodes a `.rel` from its file's terms.
+pub fn decode_rel(terms: &[Term<'_>]) -> (Option<Rel>, Vec<Diagnostic>) {
+    let mut sink = Sink::default();
+    let Some(first) = terms.first() else {
+        sink.0.push(Diagnostic::error(
+            "empty_file",
+            None,
+            "the file holds no term; a .rel holds {release, {Name, Vsn}, {erts, Vsn}, [App]}.",
+        ));
+        return (None, sink.0);
+    };
+    for extra in &terms[1..] {
+        sink.error("extra_term", extra, "a .rel file holds exactly one term");
+    }
+    // rel ::= "{" "release" "," "{" string "," string "}" "," "{" "erts" "," string "}" "," "[" ( rel_app ( "," rel_app )* )? "]" "}"
+    let Some([_, name_vsn, erts, apps]) = first
+        .as_tuple()
+        .filter(|t| t.len() == 4 && t[0].is_atom("release"))
+    else {
+        sink.error(
+            "bad_rel",
+            first,
+            "a .rel holds {release, {Name, Vsn}, {erts, ErtsVsn}, [App]}",
+        );
+        return (None, sink.0);
+    };
+    let (name, vsn) = match name_vsn.as_tuple() {
+        Some([n, v]) => (
+            sink.string(n, "bad_rel_name", "the release name"),
+            sink.string(v, "bad_rel_vsn", "the release version"),
+        ),
+        _ => {
+            sink.error(
+                "bad_rel_name",
+                name_vsn,
+                format!("the release is {{Name, Vsn}}, found {name_vsn}"),
+            );
+            (None, None)
+        }
+    };
+    let erts_vsn = match erts.as_tuple() {
+        Some([tag, v]) if tag.is_atom("erts") => sink.string(v, "bad_erts_vsn", "the erts version"),
+        _ => {
+            sink.error(
+                "bad_erts",
+                erts,
+                format!("the erts entry is {{erts, Vsn}}, found {erts}"),
+            );
+            None
+        }
+    };
+    let applications: Vec<RelApp> = sink
+        .list(apps, "bad_rel_apps", "the applications")
+        .map_or_else(Vec::new, |items| {
+            items.iter().filter_map(|i| rel_app(&mut sink, i)).collect()
+        });
+    check_mandatory(&mut sink, apps, &applications);
+    match (name, vsn, erts_vsn) {
+        (Some(name), Some(vsn), Some(erts_vsn)) if !sink.has_errors() => (
+            Some(Rel {
+                name,
+                vsn,
+                erts_vsn,
+                applications,
+            }),
+            sink.0,
+        ),
+        _ => (None, sink.0),
+    }
+}
+
+// rel_app ::= "{" atom "," string ( "," start_type )? ( "," "[" ( atom ( "," atom )* )? "]" )? "}"
+fn rel_app(sink: &mut Sink, t: &Term<'_>) -> Option<RelApp> {
+    let items = t.as_tuple().filter(|i| (2..=4).contains(&i.len()));
+    let Some(items) = items else {
+        sink.error("bad_rel_app", t, format!("an application is {{Name, Vsn}}, {{Name, Vsn, Type}}, {{Name, Vsn, IncApps}} or {{Name, Vsn, Type, IncApps}}, found {t}"));
+        return None;
+    };
+    let name = sink.atom(&items[0], "bad_rel_app", "an application name")?;
+    let vsn = sink.string(&items[1], "bad_rel_app", "an application version")?;
+    let mut start_type = StartType::Permanent;
+    let mut included = None;
+    for extra in &items[2..] {
+        if let Some(ty) = extra.as_atom().and_then(StartType::from_atom) {
+            start_type = ty;
+        } else if extra.is_list() {
+            included = Some(sink.atoms(extra, "bad_rel_app", "included applications")?);
+        } else {
+            sink.error(
+                "bad_start_type",
+                extra,
+                format!(
+                    "a start type is permanent, transient, temporary, load or none, found {extra}"
+                ),
+            );
+            return None;
+        }
+    }
+    Some(RelApp {
+        name,
+        vsn,
+        start_type,
+        included_applications: included,
+    })
+}
+
+fn check_mandatory(sink: &mut Sink, at: &Term<'_>, apps: &[RelApp]) {
+    for mandatory in ["kernel", "stdlib"] {
+        if !apps.iter().any(|a| a.name.as_str() == mandatory) && !sink.has_errors() {
+            sink.0.push(
+                Diagnostic::error(
+                    "missing_mandatory_app",
+                    Some(at.span),
+                    format!("every release needs {mandatory}"),
+                )
+                .with_reason(format!("{{missing_mandatory_app,{mandatory}}}")),
+            );
+        }
+    }
+    if !apps.iter().any(|a| a.name.as_str() == "sasl") && !sink.has_errors() {
+        sink.warning(
+            "missing_sasl",
+            at,
+            "without sasl the release cannot be upgraded: make_relup refuses it",
+        );
+    }
+}
