@@ -124,6 +124,7 @@ pub fn decode_appup(
         sink.warning("extra_term", extra, "systools reads only the first term of an .appup, and release_handler:upgrade_app rejects a file with more than one");
     }
     // appup ::= "{" vsn "," clauses "," clauses "}"
+    // vsn ::= string
     let Some([vsn, up, down]) = first.as_tuple() else {
         sink.error(
             "bad_appup",

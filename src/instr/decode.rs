@@ -165,6 +165,7 @@ impl SyntaxError {
 type Res<T> = Result<T, SyntaxError>;
 use SyntaxErrorKind as K;
 
+// instruction ::= update | load_module | module_dep | application_instr | low_instr
 /// Decodes one instruction of an appup script: expansion, syntax check and normalization as
 /// `systools_rc` does them.
 ///
@@ -360,6 +361,8 @@ fn decode_module_dep(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<Instruction
 }
 
 // application_instr ::= "{add_application," appl ( "," start_type )? "}" | "{remove_application," appl "}" | "{restart_application," appl "}"
+// appl ::= atom
+// start_type ::= "permanent" | "transient" | "temporary" | "load" | "none"
 fn decode_application(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<Instruction> {
     let application = |x: &Term<'_>| atom_of(x, K::BadApplication);
     match (tag, a) {
@@ -388,7 +391,10 @@ fn decode_application(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<Instructio
     }
 }
 
-// low_instr ::= load_object_code | load | remove | purge | suspend | resume | code_change | stop | start | sync_nodes | apply | atom_instr
+// low_instr ::= load_object_code | load_remove | module_list_instr | suspend | code_change | sync_nodes | apply | atom_instr
+// load_remove ::= "{" ( "load" | "remove" ) ",{" mod "," purge "," purge "}}"
+// module_list_instr ::= "{" ( "purge" | "resume" | "stop" | "start" ) "," mods "}"
+// apply ::= "{apply," mfa "}"
 fn decode_low_tuple(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<LowLevel> {
     let bad = || SyntaxError::new(K::BadInstruction, t);
     match (tag, a) {
@@ -453,6 +459,8 @@ fn decode_low_tuple(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<LowLevel> {
 }
 
 // load_object_code ::= "{load_object_code,{" lib "," lib_vsn "," mods "}}"
+// lib ::= atom
+// lib_vsn ::= list
 fn load_object_code(lib: &Term<'_>, vsn: &Term<'_>, mods: &Term<'_>) -> Res<LowLevel> {
     let application = atom_of(lib, K::BadLib)?;
     if !vsn.is_list() {
@@ -489,6 +497,7 @@ fn suspend(mods: &Term<'_>) -> Res<LowLevel> {
 }
 
 // code_change ::= "{code_change," ( mode "," )? "[" ( "{" mod "," term "}" ( "," "{" mod "," term "}" )* )? "]}"
+// mode ::= "up" | "down"
 fn code_changes(list: &Term<'_>) -> Res<Vec<(Atom, Term<'static>)>> {
     let mut out = Vec::new();
     for item in list_items(list)? {
@@ -504,6 +513,7 @@ fn code_changes(list: &Term<'_>) -> Res<Vec<(Atom, Term<'static>)>> {
 }
 
 // sync_nodes ::= "{sync_nodes," term "," ( mfa | "[" ( node ( "," node )* )? "]" ) "}"
+// node ::= atom
 fn sync_nodes(id: &Term<'_>, target: &Term<'_>) -> Res<LowLevel> {
     let target = match target.as_tuple() {
         Some([m, f, args]) => SyncTarget::Mfa(mfa(m, f, args)?),
@@ -516,6 +526,8 @@ fn sync_nodes(id: &Term<'_>, target: &Term<'_>) -> Res<LowLevel> {
 }
 
 // mfa ::= "{" mod "," func "," args "}"
+// func ::= atom
+// args ::= list
 fn mfa(m: &Term<'_>, f: &Term<'_>, args: &Term<'_>) -> Res<Mfa> {
     let module = module(m)?;
     let function = atom_of(f, K::BadFunc)?;
@@ -588,7 +600,8 @@ fn list_items<'t, 'a>(t: &'t Term<'a>) -> Res<Vec<Item<'t, 'a>>> {
         .ok_or_else(|| SyntaxError::new(K::ImproperList, t))
 }
 
-// dep_mods ::= "[" ( mod ( "," mod )* )? "]"
+// dep_mods ::= mods
+// mods ::= "[" ( mod ( "," mod )* )? "]"
 fn atom_list(t: &Term<'_>, kind: SyntaxErrorKind) -> Res<Vec<Atom>> {
     list_items(t)?
         .into_iter()

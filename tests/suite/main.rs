@@ -2,6 +2,7 @@
 
 mod casegen;
 mod common;
+mod grammar;
 mod translate_diff;
 
 #[test]
