@@ -146,6 +146,8 @@ pub enum Instruction {
         application: Atom,
     },
     /// A low-level instruction written in the appup by hand (passed through unchanged).
+    /// Serialized as the low-level instruction itself (its own `op` tag).
+    #[serde(untagged)]
     Low(LowLevel),
 }
 

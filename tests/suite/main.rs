@@ -2,6 +2,7 @@
 
 mod casegen;
 mod common;
+mod files;
 mod grammar;
 mod translate_diff;
 
