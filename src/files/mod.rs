@@ -45,6 +45,7 @@ impl FileKind {
             Some("app") => FileKind::App,
             Some("rel") => FileKind::Rel,
             Some("config") => FileKind::Config,
+            Some("relup") => FileKind::Relup,
             _ if name == "relup" => FileKind::Relup,
             _ => return None,
         })

@@ -51,9 +51,9 @@ impl<'a> Parser<'a> {
         let mut terms = Vec::new();
         let (mut i, _) = ws(self.src).map_err(|e| self.to_error(e))?;
         while !i.is_empty() {
-            let (rest, t) = self.term(i, 0).map_err(|e| self.to_error(e))?;
-            let (rest, _) = ws(rest).map_err(|e| self.to_error(e))?;
-            let (rest, _) = self.dot(rest).map_err(|e| self.to_error(e))?;
+            let (after_term, t) = self.term(i, 0).map_err(|e| self.to_error(e))?;
+            let (rest, _) = ws(after_term).map_err(|e| self.to_error(e))?;
+            let (rest, _) = self.dot(rest).map_err(|e| self.dot_error(e, after_term))?;
             let (rest, _) = ws(rest).map_err(|e| self.to_error(e))?;
             terms.push(t);
             i = rest;
@@ -75,6 +75,16 @@ impl<'a> Parser<'a> {
             Ok((i, t))
         };
         run(self.src).map(|(_, t)| t).map_err(|e| self.to_error(e))
+    }
+
+    /// A missing dot is reported right after the term, not where the next text starts.
+    fn dot_error(&self, e: nom::Err<PErr>, after_term: &'a str) -> ParseError {
+        let mut err = self.to_error(e);
+        if err.kind == ParseErrorKind::MissingDot && !self.src[err.span.start..].starts_with('.') {
+            let at = self.offset(after_term);
+            err.span = Span::new(at, at);
+        }
+        err
     }
 
     // dot ::= "." ( white | "%" | EOF )

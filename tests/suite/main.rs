@@ -2,6 +2,7 @@
 
 mod casegen;
 mod common;
+mod diagnostics;
 mod files;
 mod grammar;
 mod translate_diff;
