@@ -15,7 +15,9 @@ use crate::common::{otp_available, shared_dir, snapshot_settings};
 fn assert_round_trip(path: &Path, source: &str) {
     for t in parse_terms(source).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
         let printed = t.to_string();
-        let again = parse_term(&printed).unwrap_or_else(|e| panic!("{}: reprint does not parse: {e}\n{printed}", path.display()));
+        let again = parse_term(&printed).unwrap_or_else(|e| {
+            panic!("{}: reprint does not parse: {e}\n{printed}", path.display())
+        });
         assert_eq!(again, t, "{}: round trip changed the term", path.display());
     }
 }
@@ -31,12 +33,21 @@ fn assert_clean(path: &Path) -> Option<FileKind> {
 }
 
 fn otp_lib_dir() -> PathBuf {
-    let out = Command::new("erl").args(["-noshell", "-eval", "io:format(\"~s\", [code:lib_dir()]), halt()."]).output().unwrap();
+    let out = Command::new("erl")
+        .args([
+            "-noshell",
+            "-eval",
+            "io:format(\"~s\", [code:lib_dir()]), halt().",
+        ])
+        .output()
+        .unwrap();
     PathBuf::from(String::from_utf8(out.stdout).unwrap())
 }
 
 fn files_with_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries {
         let path = entry.unwrap().path();
         if path.is_dir() {
@@ -56,20 +67,37 @@ fn every_installed_otp_appup_and_app_parses_decodes_and_round_trips() {
     let (mut appups, mut apps) = (Vec::new(), Vec::new());
     files_with_ext(&lib, "appup", &mut appups);
     files_with_ext(&lib, "app", &mut apps);
-    assert!(appups.len() >= 20, "only {} appups under {}", appups.len(), lib.display());
+    assert!(
+        appups.len() >= 20,
+        "only {} appups under {}",
+        appups.len(),
+        lib.display()
+    );
     let mut regex_keys = 0;
     for path in &appups {
         assert_eq!(assert_clean(path), Some(FileKind::Appup));
         let source = std::fs::read_to_string(path).unwrap();
         let (appup, _) = decode_appup(&parse_terms(&source).unwrap(), None);
         let appup = appup.unwrap();
-        regex_keys += appup.up_from.iter().chain(&appup.down_to).filter(|c| matches!(c.version, relup::files::VersionKey::Regex(_))).count();
+        regex_keys += appup
+            .up_from
+            .iter()
+            .chain(&appup.down_to)
+            .filter(|c| matches!(c.version, relup::files::VersionKey::Regex(_)))
+            .count();
     }
-    assert!(regex_keys > 50, "expected OTP's regex version keys, found {regex_keys}");
+    assert!(
+        regex_keys > 50,
+        "expected OTP's regex version keys, found {regex_keys}"
+    );
     for path in &apps {
         assert_eq!(assert_clean(path), Some(FileKind::App));
     }
-    eprintln!("{} OTP appups ({regex_keys} regex keys) and {} .app files", appups.len(), apps.len());
+    eprintln!(
+        "{} OTP appups ({regex_keys} regex keys) and {} .app files",
+        appups.len(),
+        apps.len()
+    );
 }
 
 #[test]
@@ -78,13 +106,25 @@ fn oracle_release_trees_and_relups_parse_decode_and_round_trip() {
         return;
     }
     let examples = shared_dir().join("oracle/examples");
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(&examples).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "relup")).collect();
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "relup"))
+        .collect();
     specs.sort();
     let mut checked = 0;
     for spec in specs {
-        let out = Command::new(shared_dir().join("oracle/relup")).arg("--keep").arg(&spec).output().unwrap();
+        let out = Command::new(shared_dir().join("oracle/relup"))
+            .arg("--keep")
+            .arg(&spec)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let tree = stderr.lines().find_map(|l| l.strip_prefix("relup: kept ")).map(PathBuf::from).expect("--keep prints the tree");
+        let tree = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("relup: kept "))
+            .map(PathBuf::from)
+            .expect("--keep prints the tree");
         let mut files = Vec::new();
         for ext in ["app", "rel", "appup"] {
             files_with_ext(&tree, ext, &mut files);
@@ -99,7 +139,8 @@ fn oracle_release_trees_and_relups_parse_decode_and_round_trip() {
             let file = tree.join("relup");
             std::fs::write(&file, format!("%% coding: utf-8\n{term}.\n")).unwrap();
             assert_eq!(assert_clean(&file), Some(FileKind::Relup));
-            let (relup, _) = decode_relup(&parse_terms(&std::fs::read_to_string(&file).unwrap()).unwrap());
+            let (relup, _) =
+                decode_relup(&parse_terms(&std::fs::read_to_string(&file).unwrap()).unwrap());
             assert!(relup.is_some());
             checked += 1;
         }
@@ -112,10 +153,17 @@ fn oracle_release_trees_and_relups_parse_decode_and_round_trip() {
 fn e2e_demo_files_parse_decode_and_round_trip() {
     let demo = shared_dir().join("e2e/demo");
     if !demo.exists() {
-        assert!(std::env::var("RELUP_NO_OTP").is_ok(), "../shared/e2e/demo is missing");
+        assert!(
+            std::env::var("RELUP_NO_OTP").is_ok(),
+            "../shared/e2e/demo is missing"
+        );
         return;
     }
-    for rel in ["0.2.0/ebin/demo.appup", "0.1.0/config/sys.config", "0.2.0/config/sys.config"] {
+    for rel in [
+        "0.2.0/ebin/demo.appup",
+        "0.1.0/config/sys.config",
+        "0.2.0/config/sys.config",
+    ] {
         assert_clean(&demo.join(rel));
     }
     for vsn in ["0.1.0", "0.2.0"] {
@@ -129,9 +177,15 @@ fn e2e_demo_files_parse_decode_and_round_trip() {
 }
 
 fn fixture(rel: &str) -> (String, Vec<relup::term::Term<'static>>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/files").join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/files")
+        .join(rel);
     let source = std::fs::read_to_string(&path).unwrap();
-    let terms = parse_terms(&source).unwrap().into_iter().map(|t| t.into_owned()).collect();
+    let terms = parse_terms(&source)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.into_owned())
+        .collect();
     (source, terms)
 }
 
@@ -143,7 +197,10 @@ fn decoded_models_of_representative_files() {
     let (_, kernel) = fixture("kernel.appup");
     insta::assert_yaml_snapshot!("model_kernel_appup", decode_appup(&kernel, None).0.unwrap());
     let (_, app) = fixture("store.app");
-    insta::assert_yaml_snapshot!("model_store_app", decode_app(&app, Some("store")).0.unwrap());
+    insta::assert_yaml_snapshot!(
+        "model_store_app",
+        decode_app(&app, Some("store")).0.unwrap()
+    );
     let (_, rel) = fixture("shop.rel");
     insta::assert_yaml_snapshot!("model_shop_rel", decode_rel(&rel).0.unwrap());
     let (_, relup) = fixture("demo.relup");

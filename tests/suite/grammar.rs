@@ -8,9 +8,15 @@ use std::path::Path;
 fn rules_in(text: &str, comment: bool) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|line| {
-            let line = if comment { line.trim_start().strip_prefix("// ")? } else { line };
+            let line = if comment {
+                line.trim_start().strip_prefix("// ")?
+            } else {
+                line
+            };
             let (name, rhs) = line.split_once(" ::= ")?;
-            name.chars().all(|c| c.is_ascii_lowercase() || c == '_').then(|| (name.to_string(), rhs.to_string()))
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_')
+                .then(|| (name.to_string(), rhs.to_string()))
         })
         .collect()
 }
@@ -29,7 +35,10 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 fn unique(pairs: Vec<(String, String)>, what: &str) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
     for (name, rhs) in pairs {
-        assert!(map.insert(name.clone(), rhs).is_none(), "rule `{name}` appears twice in {what}");
+        assert!(
+            map.insert(name.clone(), rhs).is_none(),
+            "rule `{name}` appears twice in {what}"
+        );
     }
     map
 }
@@ -46,7 +55,10 @@ fn grammar_files_and_parser_comments_agree() {
     }
     let mut files = Vec::new();
     rust_files(&root.join("src"), &mut files);
-    let code: Vec<(String, String)> = files.iter().flat_map(|f| rules_in(&std::fs::read_to_string(f).unwrap(), true)).collect();
+    let code: Vec<(String, String)> = files
+        .iter()
+        .flat_map(|f| rules_in(&std::fs::read_to_string(f).unwrap(), true))
+        .collect();
     let grammar = unique(grammar, "grammar/");
     let code = unique(code, "src/");
     assert!(grammar.len() >= 70, "only {} rules", grammar.len());
@@ -57,12 +69,18 @@ fn grammar_files_and_parser_comments_agree() {
         }
     }
     for name in code.keys() {
-        assert!(grammar.contains_key(name), "src/ cites `{name}`, which no grammar file defines");
+        assert!(
+            grammar.contains_key(name),
+            "src/ cites `{name}`, which no grammar file defines"
+        );
     }
     let primitives = ["any_char", "hex", "EOF"];
     for (name, rhs) in &grammar {
         for word in referenced_names(rhs) {
-            assert!(grammar.contains_key(&word) || primitives.contains(&word.as_str()), "rule `{name}` uses undefined `{word}`");
+            assert!(
+                grammar.contains_key(&word) || primitives.contains(&word.as_str()),
+                "rule `{name}` uses undefined `{word}`"
+            );
         }
     }
 }
@@ -81,10 +99,23 @@ fn referenced_names(rhs: &str) -> Vec<String> {
                     }
                 }
             }
-            '[' => for d in chars.by_ref() { if d == ']' { break; } },
+            '[' => {
+                for d in chars.by_ref() {
+                    if d == ']' {
+                        break;
+                    }
+                }
+            }
             '(' if chars.peek() == Some(&'o') => break, // "(other characters ...)" prose
-            '#' => { while chars.peek().is_some_and(|d| d.is_ascii_alphanumeric()) { chars.next(); } }
-            c if c.is_ascii_alphanumeric() || c == '_' => { word.push(c); continue; }
+            '#' => {
+                while chars.peek().is_some_and(|d| d.is_ascii_alphanumeric()) {
+                    chars.next();
+                }
+            }
+            c if c.is_ascii_alphanumeric() || c == '_' => {
+                word.push(c);
+                continue;
+            }
             _ => {}
         }
         if !word.is_empty() {

@@ -4,7 +4,9 @@ mod casegen;
 mod common;
 mod diagnostics;
 mod files;
+mod fuzz;
 mod grammar;
+mod roundtrip;
 mod translate_diff;
 
 #[test]
