@@ -13,13 +13,15 @@ mod compound;
 mod error;
 mod lexical;
 
+mod pretty;
 mod print;
 
 use std::borrow::Cow;
 
 pub use error::{ParseError, ParseErrorKind};
 
-pub use print::{atom_needs_quotes, write_atom};
+pub use pretty::{pretty, pretty_at};
+pub use print::{Encoding, atom_needs_quotes, write_atom, write_term_as};
 
 use crate::span::Span;
 

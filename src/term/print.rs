@@ -15,6 +15,73 @@ impl fmt::Display for Term<'_> {
     }
 }
 
+/// How characters beyond Latin-1 are written: `~p` escapes them (`\x{400}`), `~tp` writes
+/// them as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `~p`.
+    Latin1,
+    /// `~tp`.
+    Unicode,
+}
+
+/// Writes a term on one line in the given encoding (`~0p` or `~0tp`).
+pub fn write_term_as<W: Write>(out: &mut W, t: &Term<'_>, enc: Encoding) -> fmt::Result {
+    if enc == Encoding::Latin1 {
+        return write_term(out, t);
+    }
+    match &t.kind {
+        TermKind::Atom(a) => write_atom_as(out, a, enc),
+        TermKind::Binary(b) => write_binary_as(out, b, enc),
+        TermKind::Tuple(items) => {
+            out.write_char('{')?;
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.write_char(',')?;
+                }
+                write_term_as(out, item, enc)?;
+            }
+            out.write_char('}')
+        }
+        TermKind::List(items, tail) if tail.is_some() || !is_printable_list(items) => {
+            out.write_char('[')?;
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.write_char(',')?;
+                }
+                write_term_as(out, item, enc)?;
+            }
+            if let Some(tail) = tail {
+                out.write_char('|')?;
+                write_term_as(out, tail, enc)?;
+            }
+            out.write_char(']')
+        }
+        TermKind::Map(pairs) => {
+            out.write_str("#{")?;
+            for (n, (k, v)) in pairs.iter().enumerate() {
+                if n > 0 {
+                    out.write_char(',')?;
+                }
+                write_term_as(out, k, enc)?;
+                out.write_str(" => ")?;
+                write_term_as(out, v, enc)?;
+            }
+            out.write_char('}')
+        }
+        _ => write_term(out, t),
+    }
+}
+
+fn is_printable_list(items: &[Term<'_>]) -> bool {
+    !items.is_empty()
+        && items.iter().all(|t| {
+            t.as_int()
+                .and_then(|i| u32::try_from(i).ok())
+                .is_some_and(is_printable_latin1)
+        })
+}
+
 fn write_term<W: Write>(out: &mut W, t: &Term<'_>) -> fmt::Result {
     match &t.kind {
         TermKind::Atom(a) => write_atom(out, a),
@@ -103,6 +170,16 @@ fn write_chars<W: Write>(
 
 /// `io_lib:string_char/4` in Latin-1 mode: how one character is written between quotes.
 fn write_string_char<W: Write>(out: &mut W, c: u32, quote: char) -> fmt::Result {
+    write_string_char_as(out, c, quote, Encoding::Latin1)
+}
+
+/// `io_lib:string_char/4`: in Unicode mode characters from 160 up are written as they are.
+fn write_string_char_as<W: Write>(out: &mut W, c: u32, quote: char, enc: Encoding) -> fmt::Result {
+    if enc == Encoding::Unicode && c >= 160 {
+        if let Some(ch) = char::from_u32(c) {
+            return out.write_char(ch);
+        }
+    }
     let named = match c {
         10 => Some('n'),
         13 => Some('r'),
@@ -126,12 +203,17 @@ fn write_string_char<W: Write>(out: &mut W, c: u32, quote: char) -> fmt::Result 
 /// Writes an atom as `io_lib:write_atom/1` does: bare when it reads back as the same atom,
 /// otherwise in single quotes with escapes.
 pub fn write_atom<W: Write>(out: &mut W, name: &str) -> fmt::Result {
+    write_atom_as(out, name, Encoding::Latin1)
+}
+
+/// [`write_atom`] in a given encoding.
+pub fn write_atom_as<W: Write>(out: &mut W, name: &str, enc: Encoding) -> fmt::Result {
     if !atom_needs_quotes(name) {
         return out.write_str(name);
     }
     out.write_char('\'')?;
     for c in name.chars() {
-        write_string_char(out, c as u32, '\'')?;
+        write_string_char_as(out, c as u32, '\'', enc)?;
     }
     out.write_char('\'')
 }
@@ -147,6 +229,25 @@ pub fn atom_needs_quotes(name: &str) -> bool {
     !super::lexical::is_lower(first)
         || !chars.all(super::lexical::is_name_char)
         || super::lexical::bare_atom(name, false).is_err()
+}
+
+/// In Unicode mode a binary that is valid UTF-8 with printable characters is written as
+/// `<<"text"/utf8>>` (or `<<"text">>` when every character is one byte).
+fn write_binary_as<W: Write>(out: &mut W, bytes: &[u8], enc: Encoding) -> fmt::Result {
+    if enc == Encoding::Unicode && !bytes.is_empty() {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            if text.chars().all(|c| is_printable_latin1(c as u32))
+                && text.len() != text.chars().count()
+            {
+                out.write_str("<<\"")?;
+                for c in text.chars() {
+                    write_string_char_as(out, c as u32, '"', enc)?;
+                }
+                return out.write_str("\"/utf8>>");
+            }
+        }
+    }
+    write_binary(out, bytes)
 }
 
 fn write_binary<W: Write>(out: &mut W, bytes: &[u8]) -> fmt::Result {

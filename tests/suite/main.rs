@@ -6,6 +6,7 @@ mod diagnostics;
 mod files;
 mod fuzz;
 mod grammar;
+mod pretty_diff;
 mod roundtrip;
 mod translate_diff;
 
