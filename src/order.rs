@@ -94,6 +94,9 @@ fn weak_components(deps: &[Vec<usize>], n: usize) -> Vec<usize> {
     (0..n).map(|i| find(&mut parent, i)).collect()
 }
 
+/// A ready strong component in the heap: ((rank, lowest index), component).
+type ReadyKey = ((usize, usize), usize);
+
 /// Kahn's algorithm over the condensation, one weak component at a time, ready components
 /// taken by lowest instruction index.
 fn order_groups(
@@ -122,12 +125,10 @@ fn order_groups(
             .min()
             .unwrap_or((0, 0))
     };
-    let mut ready: Vec<BinaryHeap<Reverse<((usize, usize), usize)>>> =
-        vec![BinaryHeap::new(); deps.len()];
+    let mut ready: Vec<BinaryHeap<Reverse<ReadyKey>>> = vec![BinaryHeap::new(); deps.len()];
     let mut group_order: Vec<usize> = Vec::new();
     let mut seen = vec![false; deps.len()];
-    for i in 0..deps.len() {
-        let root = component[i];
+    for &root in component {
         if !seen[root] {
             seen[root] = true;
             group_order.push(root);

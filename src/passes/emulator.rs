@@ -10,7 +10,7 @@ pub(crate) fn run(
     mut before: Vec<LowLevel>,
     mut after: Vec<LowLevel>,
 ) -> (Vec<LowLevel>, Vec<LowLevel>) {
-    let had_new = after.iter().any(|i| *i == LowLevel::RestartNewEmulator);
+    let had_new = after.contains(&LowLevel::RestartNewEmulator);
     if had_new {
         after.retain(|i| *i != LowLevel::RestartNewEmulator);
         match mode {
@@ -18,7 +18,7 @@ pub(crate) fn run(
             Mode::Down => after.push(LowLevel::RestartEmulator),
         }
     }
-    if after.iter().any(|i| *i == LowLevel::RestartEmulator) {
+    if after.contains(&LowLevel::RestartEmulator) {
         after.retain(|i| *i != LowLevel::RestartEmulator);
         after.push(LowLevel::RestartEmulator);
     }

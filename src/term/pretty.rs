@@ -9,6 +9,9 @@
 //! Not ported: record printing, and line-breaking inside non-printable binaries
 //! (`pp_binary`); maps are laid out in source order.
 
+// The comparisons are written as OTP writes them (`ELen + 1 < Ll - Col`), to read side by side.
+#![allow(clippy::int_plus_one)]
+
 use super::Term;
 use super::TermKind;
 use super::print::{Encoding, write_term_as};

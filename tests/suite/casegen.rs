@@ -187,7 +187,7 @@ pub fn other_instruction(g: &mut Rng, bad: u64) -> Vec<String> {
                 "{add_application,\"x\"}",
             ])
             .to_string()),
-        5 => one(format!("{{restart_application,both}}")),
+        5 => one("{restart_application,both}".to_string()),
         6 => one(format!(
             "{{load_object_code,{{app1,{},[{m}]}}}}",
             field(g, bad, &["\"2.0\"", "\"1.0\""], &["v2", "\"0.9\""])

@@ -1,5 +1,8 @@
 //! The integration test binary: one module per area of the crate.
 
+// Test code may unwrap: a failed unwrap is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
 mod casegen;
 mod common;
 mod diagnostics;
