@@ -12,6 +12,7 @@ mod grammar;
 mod pretty_diff;
 mod roundtrip;
 mod translate_diff;
+mod translate_spec;
 
 #[test]
 fn every_test_file_is_declared() {

@@ -35,7 +35,7 @@ fn rank_from_components(components: Option<&Term<'_>>) -> TranslateOptions {
 }
 
 /// Compares one of our lines with the oracle's; returns a description of a mismatch.
-fn mismatch(ours: &CaseLine, otp: &OracleLine) -> Option<String> {
+pub fn mismatch(ours: &CaseLine, otp: &OracleLine) -> Option<String> {
     if ours.name != otp.name {
         return Some(format!("name {} vs {}", ours.name, otp.name));
     }
@@ -94,7 +94,7 @@ const EVERY_ERROR_KIND: &[&str] = &[
 
 /// Runs `cases` through the oracle and through us (with OTP's tie-break), returning
 /// (number of cases, mismatches, the oracle's lines).
-fn compare(cases: &str, label: &str) -> (usize, Vec<String>, Vec<OracleLine>) {
+pub fn compare(cases: &str, label: &str) -> (usize, Vec<String>, Vec<OracleLine>) {
     let otp = parse_oracle_lines(&run_oracle("translate", &["--components"], cases, label));
     let terms = parse_terms_recovering(cases, true);
     assert_eq!(terms.len(), otp.len(), "one oracle line per case");
