@@ -7,7 +7,7 @@ use relup::diagnostic::LocatedDiagnostic;
 use relup::files::{Context, FileKind, check, decode_app};
 use relup::term::{decode_source, parse_terms};
 
-use super::{CliError, read_input};
+use super::{CliError, emit, read_input};
 
 /// Arguments of `relup check`.
 #[derive(Debug, clap::Args)]
@@ -53,13 +53,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&located)?);
+        emit(&format!("{}\n", serde_json::to_string_pretty(&located)?))?;
     } else {
-        print!("{rendered}");
-        println!(
-            "checked {} file(s): {errors} error(s), {warnings} warning(s)",
+        let summary = format!(
+            "checked {} file(s): {errors} error(s), {warnings} warning(s)\n",
             inputs.len()
         );
+        emit(&format!("{rendered}{summary}"))?;
     }
     Ok(if errors > 0 {
         ExitCode::from(1)

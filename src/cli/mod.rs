@@ -44,3 +44,14 @@ pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
     }
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()).into())
 }
+
+/// Writes to standard output; a closed pipe (`relup ... | head`) ends the output quietly
+/// instead of panicking as `println!` would.
+pub fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}

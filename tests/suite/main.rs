@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod casegen;
+mod cli;
 mod common;
 mod diagnostics;
 mod files;

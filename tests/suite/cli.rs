@@ -1,0 +1,137 @@
+//! The `relup` binary: exit codes, output formats, and `translate APPUP` against the relup
+//! systools made for the e2e demo (`tests/fixtures/files/demo.relup`, copied from OTP's output).
+
+use std::process::{Command, Output};
+
+use relup::files::decode_relup;
+use relup::term::{parse_term, parse_terms};
+
+use crate::common::snapshot_settings;
+
+fn relup(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_relup"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn check_exits_0_on_clean_files_and_1_with_all_errors_reported() {
+    let clean = relup(&[
+        "check",
+        "tests/fixtures/demo/demo.appup",
+        "tests/fixtures/demo/demo.app",
+        "tests/fixtures/files/shop.rel",
+        "tests/fixtures/files/demo.relup",
+    ]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    assert!(stdout(&clean).ends_with("checked 4 file(s): 0 error(s), 0 warning(s)\n"));
+    let bad = relup(&[
+        "check",
+        "tests/fixtures/invalid/bad_list.appup",
+        "tests/fixtures/invalid/bad_change.appup",
+        "tests/fixtures/invalid/missing_sasl.rel",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let _guard = snapshot_settings().bind_to_scope();
+    insta::assert_snapshot!("cli_check_three_files", stdout(&bad));
+}
+
+#[test]
+fn check_json_gives_positions_codes_and_reasons() {
+    let out = relup(&[
+        "check",
+        "--json",
+        "tests/fixtures/invalid/bad_purge_method.appup",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json[0]["code"], "bad_purge_method");
+    assert_eq!(json[0]["reason"], "{bad_purge_method,rutal_purge}");
+    assert_eq!(json[0]["start"]["line"], 3);
+}
+
+#[test]
+fn translate_appup_gives_the_scripts_systools_put_in_the_demo_relup() {
+    let systools = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/files/demo.relup"
+    ))
+    .unwrap();
+    let expected = decode_relup(&parse_terms(&systools).unwrap()).0.unwrap();
+    let up = relup(&[
+        "translate",
+        "tests/fixtures/demo/demo.appup",
+        "--from",
+        "0.1.0",
+    ]);
+    assert_eq!(
+        up.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let up_text = stdout(&up);
+    let up_term = parse_terms(&up_text).unwrap().remove(0);
+    let expected_up = relup::instr::script_to_term(&expected.up[0].instructions);
+    assert_eq!(up_term, expected_up);
+    let down = relup(&[
+        "translate",
+        "tests/fixtures/demo/demo.appup",
+        "--from",
+        "0.1.0",
+        "--down",
+        "--old-app",
+        "tests/fixtures/demo/demo-0.1.0.app",
+    ]);
+    let down_text = stdout(&down);
+    let down_term = parse_terms(&down_text).unwrap().remove(0);
+    assert_eq!(
+        down_term,
+        relup::instr::script_to_term(&expected.down[0].instructions)
+    );
+    let json = relup(&[
+        "translate",
+        "tests/fixtures/demo/demo.appup",
+        "--from",
+        "0.1.0",
+        "--json",
+    ]);
+    let parsed: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(parsed[0]["op"], "load_object_code");
+}
+
+#[test]
+fn translate_appup_without_a_matching_entry_is_no_relup() {
+    let out = relup(&[
+        "translate",
+        "tests/fixtures/demo/demo.appup",
+        "--from",
+        "0.0.9",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no UpFrom entry of the appup matches version 0.0.9 [no_relup]")
+    );
+}
+
+#[test]
+fn translate_cases_prints_one_oracle_line_per_case() {
+    let out = relup(&["translate", "--cases", "tests/fixtures/cases/readme.cases"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2], "oops\terror\t{undef_module,m9}");
+    assert!(parse_term(lines[0].split('\t').nth(2).unwrap()).is_ok());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "translate: 3 cases, 2 ok, 1 error\n"
+    );
+}
