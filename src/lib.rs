@@ -1,4 +1,23 @@
 //! relup: Erlang/OTP hot code upgrades (appup → relup → release_handler), exact and offline.
+//!
+//! ```text
+//!  .appup/.app/.rel text ──term──▶ Term ──files / instr──▶ typed Appup, Instruction
+//!                                                              │
+//!                                               passes::translate (order: petgraph)
+//!                                                              ▼
+//!                                                  Vec<LowLevel>  ──term::pretty──▶ relup text
+//! ```
+//!
+//! * [`term`]: Erlang term parser (nom) with spans, `~0p` printer, `~tp` pretty printer.
+//! * [`instr`]: the closed instruction enums and OTP's syntax check.
+//! * [`passes`]: `systools_rc:translate_scripts/4`, pass by pass.
+//! * [`order`]: the dependency order of update/load/delete instructions.
+//! * [`files`]: the release files as typed models, with diagnostics.
+//!
+//! See the README for examples; it is compiled and run as a doctest.
+
+#![doc = include_str!("../README.md")]
+
 pub mod cases;
 pub mod diagnostic;
 pub mod files;
