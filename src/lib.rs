@@ -24,5 +24,6 @@ pub mod files;
 pub mod instr;
 pub mod order;
 pub mod passes;
+pub mod plan;
 pub mod span;
 pub mod term;

@@ -2,6 +2,7 @@
 //! none holds logic of its own beyond presentation.
 
 mod check;
+mod make;
 mod translate;
 
 use std::process::ExitCode;
@@ -20,6 +21,8 @@ pub struct Cli {
 enum Command {
     /// Parse and validate release files (.appup, relup, .app, .rel, sys.config).
     Check(check::Args),
+    /// Plan a relup across releases and write it (systools:make_relup).
+    Make(make::Args),
     /// Translate appup instructions into a low-level script (systools_rc:translate_scripts).
     Translate(translate::Args),
 }
@@ -31,6 +34,7 @@ pub type CliError = Box<dyn std::error::Error>;
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Make(args) => make::run(args),
         Command::Translate(args) => translate::run(args),
     }
 }

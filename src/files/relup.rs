@@ -149,3 +149,27 @@ fn check_after_ponr(sink: &mut Sink, t: &Term<'_>, low: &LowLevel, after_ponr: b
         sink.error("restart_new_emulator_not_first", t, "restart_new_emulator is only honoured as the first instruction; release_handler fails with {error, restart_new_emulator} here");
     }
 }
+
+impl Relup {
+    /// The relup term `{Vsn, [{UpFromVsn, Descr, Instrs}], [{DownToVsn, Descr, Instrs}]}`.
+    pub fn to_term(&self) -> Term<'static> {
+        let entries = |list: &[RelupEntry]| {
+            Term::list(
+                list.iter()
+                    .map(|e| {
+                        Term::tuple(vec![
+                            Term::string(e.vsn.clone()),
+                            e.descr.clone(),
+                            crate::instr::script_to_term(&e.instructions),
+                        ])
+                    })
+                    .collect(),
+            )
+        };
+        Term::tuple(vec![
+            Term::string(self.vsn.clone()),
+            entries(&self.up),
+            entries(&self.down),
+        ])
+    }
+}

@@ -11,6 +11,8 @@ mod files;
 mod fuzz;
 mod grammar;
 mod pretty_diff;
+mod relgen;
+mod relup_diff;
 mod roundtrip;
 mod translate_diff;
 mod translate_spec;

@@ -1,0 +1,255 @@
+//! Differential tests of relup planning against `systools:make_relup/4`, through
+//! `shared/oracle/relup` on generated release pairs (`relgen.rs`) and the oracle's examples:
+//! equal relup terms, equal warnings, equal errors (paths written as `$TMP`, as the oracle
+//! does), and for a share of the pairs the relup file systools writes is byte-identical to ours.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use relup::plan::{BaseRelease, PlanOptions, make_relup, otp_code_path, relup_text};
+use relup::term::{Term, parse_term, parse_terms};
+
+use crate::casegen::Rng;
+use crate::common::{otp_available, shared_dir, temp_path};
+use crate::relgen::spec;
+
+const WRITE_RELUP: &str = r#"#!/usr/bin/env escript
+%%! -noshell
+main([Tree, Out, Opts0 | Olds]) ->
+    {ok, Tokens, _} = erl_scan:string(Opts0 ++ "."),
+    {ok, Opts} = erl_parse:parse_term(Tokens),
+    R = fun(N) -> filename:join([Tree, "releases", N]) end,
+    Bases = [R(O) || O <- Olds],
+    Res = systools:make_relup(R("new"), Bases, Bases,
+                              [{path, [filename:join([Tree, "lib", "*", "ebin"])]}, {outdir, Out}, silent | Opts]),
+    io:format("~p~n", [element(1, Res)]).
+"#;
+
+/// What the oracle said about one spec.
+struct OracleRun {
+    stdout: String,
+    tree: PathBuf,
+}
+
+fn run_oracle_keep(spec_text: &str, label: &str) -> OracleRun {
+    let file = temp_path(label);
+    std::fs::write(&file, spec_text).unwrap();
+    let out = Command::new(shared_dir().join("oracle/relup"))
+        .arg("--keep")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tree = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("relup: kept "))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("oracle: {stderr}"));
+    OracleRun {
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        tree,
+    }
+}
+
+/// The `{options, [...]}` of a spec, as make_relup options.
+fn spec_options(spec_text: &str) -> (bool, bool, String) {
+    let terms = parse_terms(spec_text).unwrap();
+    let opts = terms.iter().find_map(|t| match t.as_tuple() {
+        Some([tag, o]) if tag.is_atom("options") => Some(o.clone().into_owned()),
+        _ => None,
+    });
+    let has = |a: &str| {
+        opts.as_ref()
+            .and_then(|o| o.list_items())
+            .is_some_and(|l| l.iter().any(|i| i.as_atom() == Some(a)))
+    };
+    (
+        has("restart_emulator"),
+        has("warnings_as_errors"),
+        opts.map_or("[]".to_string(), |o| o.to_string()),
+    )
+}
+
+fn old_names(tree: &Path) -> Vec<String> {
+    let mut olds: Vec<String> = std::fs::read_dir(tree.join("releases"))
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter_map(|n| {
+            n.strip_suffix(".rel")
+                .filter(|n| n.starts_with("old"))
+                .map(String::from)
+        })
+        .collect();
+    olds.sort();
+    olds
+}
+
+/// Our result in the oracle's output format, with the tree path written as `$TMP`.
+fn ours(tree: &Path, spec_text: &str) -> (Vec<String>, Option<String>) {
+    let (restart_emulator, warnings_as_errors, _) = spec_options(spec_text);
+    let rel = |n: &str| tree.join("releases").join(format!("{n}.rel"));
+    let bases: Vec<BaseRelease> = old_names(tree)
+        .iter()
+        .map(|n| BaseRelease::new(rel(n)))
+        .collect();
+    let options = PlanOptions {
+        path: vec![tree.join("lib").join("*").join("ebin")],
+        code_path: otp_code_path(),
+        restart_emulator,
+        warnings_as_errors,
+        ..PlanOptions::default()
+    };
+    let tmp = tree.to_string_lossy().into_owned();
+    let fix = |t: Term<'static>| {
+        parse_term(&t.to_string().replace(&tmp, "$TMP"))
+            .unwrap()
+            .into_owned()
+            .to_string()
+    };
+    match make_relup(&rel("new"), &bases, &bases, &options) {
+        Ok(plan) => {
+            let text = relup_text(&plan.relup);
+            let warnings = Term::list(plan.warnings.iter().map(|w| w.term.clone()).collect());
+            (
+                vec![
+                    format!("ok\t{}", fix(plan.relup.to_term())),
+                    format!("warnings\t{}", fix(warnings)),
+                ],
+                Some(text),
+            )
+        }
+        Err(e) => (vec![format!("error\t{}", fix(e.to_term()))], None),
+    }
+}
+
+/// Compares as terms, line by line.
+fn same_output(ours: &[String], otp: &str) -> bool {
+    let otp: Vec<&str> = otp.lines().collect();
+    ours.len() == otp.len()
+        && ours.iter().zip(&otp).all(|(a, b)| {
+            let (ta, va) = a.split_once('\t').unwrap();
+            let (tb, vb) = b.split_once('\t').unwrap_or(("", ""));
+            ta == tb && parse_term(va).ok() == parse_term(vb).ok()
+        })
+}
+
+/// The relup file real systools writes for the kept tree, when it makes one.
+fn systools_file(tree: &Path, spec_text: &str) -> Option<Vec<u8>> {
+    let script = temp_path("write_relup.escript");
+    std::fs::write(&script, WRITE_RELUP).unwrap();
+    let out_dir = tree.join("systools_out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let (_, _, opts) = spec_options(spec_text);
+    let out = Command::new("escript")
+        .arg(&script)
+        .arg(tree)
+        .arg(&out_dir)
+        .arg(opts)
+        .args(old_names(tree))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(out_dir.join("relup")).ok()
+}
+
+/// Runs one spec both ways; returns a mismatch description, whether files were compared, and
+/// whether OTP made a relup.
+fn check_spec(spec_text: &str, label: &str, compare_file: bool) -> (Option<String>, bool, bool) {
+    let run = run_oracle_keep(spec_text, label);
+    let accepted = run.stdout.starts_with("ok\t");
+    let (lines, text) = ours(&run.tree, spec_text);
+    let mut problem = (!same_output(&lines, &run.stdout)).then(|| {
+        format!(
+            "{label}:\n{spec_text}\n--- ours\n{}\n--- otp\n{}",
+            lines.join("\n"),
+            run.stdout
+        )
+    });
+    let mut compared = false;
+    if problem.is_none() && compare_file {
+        if let (Some(ours), Some(theirs)) = (text, systools_file(&run.tree, spec_text)) {
+            compared = true;
+            if ours.as_bytes() != theirs.as_slice() {
+                problem = Some(format!(
+                    "{label}: relup files differ\n--- ours\n{ours}\n--- systools\n{}",
+                    String::from_utf8_lossy(&theirs)
+                ));
+            }
+        }
+    }
+    std::fs::remove_dir_all(&run.tree).unwrap();
+    (problem, compared, accepted)
+}
+
+#[test]
+fn make_relup_equals_otp_on_generated_release_pairs() {
+    if !otp_available() {
+        return;
+    }
+    let n: usize = std::env::var("RELUP_DIFF_RELEASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(320);
+    let mut g = Rng::new(0x4e1e);
+    let specs: Vec<String> = (0..n).map(|_| spec(&mut g)).collect();
+    let results: Vec<(Option<String>, bool, bool)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|w| {
+                let specs = &specs;
+                s.spawn(move || {
+                    (w..specs.len())
+                        .step_by(2)
+                        .map(|i| check_spec(&specs[i], &format!("spec{i}"), i % 5 == 0))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let bad: Vec<&String> = results.iter().filter_map(|r| r.0.as_ref()).collect();
+    let files = results.iter().filter(|r| r.1).count();
+    let accepted = results.iter().filter(|r| r.2).count();
+    eprintln!(
+        "relup differential: {n} release pairs ({accepted} made by OTP, {} rejected), {files} relup files compared byte for byte, {} mismatches",
+        n - accepted,
+        bad.len()
+    );
+    assert!(
+        accepted > n / 2 && accepted < n,
+        "the pairs should mostly succeed and sometimes fail ({accepted} of {n})"
+    );
+    assert!(files >= n / 10, "only {files} files compared");
+    assert!(
+        bad.is_empty(),
+        "{} mismatches, first:\n{}",
+        bad.len(),
+        bad[0]
+    );
+}
+
+#[test]
+fn oracle_relup_examples_equal_otp_and_their_files() {
+    if !otp_available() {
+        return;
+    }
+    let dir = shared_dir().join("oracle/examples");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "relup"))
+        .collect();
+    specs.sort();
+    for path in specs {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (problem, _, _) = check_spec(&text, path.file_name().unwrap().to_str().unwrap(), true);
+        assert!(problem.is_none(), "{}", problem.unwrap());
+    }
+}
