@@ -43,7 +43,7 @@ pub struct PlanError {
     /// The file concerned, when there is one.
     pub file: Option<PathBuf>,
     /// The translation error, when translation failed.
-    pub translate: Option<TranslateError>,
+    pub translate: Option<Box<TranslateError>>,
 }
 
 impl PlanError {
