@@ -80,7 +80,7 @@ impl From<(TranslateError, Option<PathBuf>)> for PlanError {
             reason: e.reason(),
             message: e.to_string(),
             file,
-            translate: Some(e),
+            translate: Some(Box::new(e)),
         }
     }
 }
