@@ -10,6 +10,7 @@ mod diagnostics;
 mod files;
 mod fuzz;
 mod grammar;
+mod plan;
 mod pretty_diff;
 mod relgen;
 mod relup_diff;
