@@ -58,7 +58,7 @@ fn pair(tag: &'static str, t: Term<'static>) -> Term<'static> {
 }
 
 fn parse_error_line(source: &str, e: &ParseError) -> CaseLine {
-    let line = line_col(source, e.span.start).line as i128;
+    let line = line_col(source, e.span.lo()).line as i128;
     let what = match &e.kind {
         ParseErrorKind::Unexpected { found, .. } if found.starts_with('\'') => {
             format!("syntax error before: '{}'", found.trim_matches('\''))

@@ -85,8 +85,8 @@ impl Diagnostic {
     pub fn located(&self, source: &str, path: &str) -> LocatedDiagnostic {
         LocatedDiagnostic {
             path: path.to_string(),
-            start: self.span.map(|s| line_col(source, s.start)),
-            end: self.span.map(|s| line_col(source, s.end)),
+            start: self.span.map(|s| line_col(source, s.lo())),
+            end: self.span.map(|s| line_col(source, s.hi())),
             diagnostic: self.clone(),
         }
     }

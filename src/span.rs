@@ -6,23 +6,41 @@
 use serde::Serialize;
 
 /// A half-open byte range `start..end` into the source text a term was parsed from.
+/// Offsets are 32-bit (files up to 4 GiB): every parsed term carries one, so its size matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, PartialOrd, Ord)]
 pub struct Span {
     /// First byte of the range.
-    pub start: usize,
+    pub start: u32,
     /// One past the last byte of the range.
-    pub end: usize,
+    pub end: u32,
 }
 
 impl Span {
-    /// A span from `start` to `end` (bytes).
+    /// A span from `start` to `end` (bytes; saturated at 4 GiB).
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
+        let clamp = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        Span {
+            start: clamp(start),
+            end: clamp(end),
+        }
+    }
+
+    /// The first byte, as an index.
+    pub fn lo(self) -> usize {
+        self.start as usize
+    }
+
+    /// One past the last byte, as an index.
+    pub fn hi(self) -> usize {
+        self.end as usize
     }
 
     /// The span covering both `self` and `other`.
     pub fn join(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -57,9 +75,9 @@ pub fn render_snippet(
     severity: &str,
     message: &str,
 ) -> String {
-    let lc = line_col(source, span.start);
+    let lc = line_col(source, span.lo());
     let mut out = format!("{path}:{}:{}: {severity}: {message}\n", lc.line, lc.col);
-    let start = span.start.min(source.len());
+    let start = span.lo().min(source.len());
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = source[line_start..]
         .find('\n')
@@ -68,7 +86,7 @@ pub fn render_snippet(
     let gutter = lc.line.to_string();
     let pad = " ".repeat(gutter.len());
     let caret_start = lc.col - 1;
-    let span_end = span.end.clamp(start, line_end.max(start));
+    let span_end = span.hi().clamp(start, line_end.max(start));
     let width = source
         .get(start..span_end)
         .map_or(1, |s| s.chars().count())

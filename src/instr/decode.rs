@@ -586,7 +586,9 @@ fn timeout(t: &Term<'_>) -> Res<Timeout> {
     match &t.kind {
         TermKind::Atom(a) if a == "default" => Ok(Timeout::Default),
         TermKind::Atom(a) if a == "infinity" => Ok(Timeout::Infinity),
-        TermKind::Int(ms) if *ms > 0 => Ok(Timeout::Millis(*ms)),
+        TermKind::Int(_) | TermKind::BigInt(_) if t.as_int().is_some_and(|ms| ms > 0) => {
+            Ok(Timeout::Millis(t.as_int().unwrap_or(1)))
+        }
         _ => Err(SyntaxError::new(K::BadTimeout, t)),
     }
 }

@@ -206,7 +206,7 @@ pub fn read_first_term(file: &Path) -> Result<Term<'static>, Term<'static>> {
             }),
         Err(e) => Err(parse_error(format!(
             "line {}: {}",
-            crate::span::line_col(&source, e.span.start).line,
+            crate::span::line_col(&source, e.span.lo()).line,
             e.kind
         ))),
     }

@@ -15,14 +15,44 @@ use super::{MAX_DEPTH, Term, TermKind};
 use crate::span::Span;
 
 /// The term parser over one source text; offsets are computed against `src`.
+///
+/// Elements of tuples and lists are collected on one shared scratch stack and moved into a
+/// vector of exactly the right size when the compound closes: one allocation per compound,
+/// none wasted on growth.
 pub(crate) struct Parser<'a> {
     src: &'a str,
     lenient: bool,
+    scratch: std::cell::RefCell<Vec<Term<'a>>>,
 }
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(src: &'a str, lenient: bool) -> Self {
-        Parser { src, lenient }
+        Parser {
+            src,
+            lenient,
+            scratch: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Moves the elements pushed since `mark` off the scratch stack into an exact-size vector.
+    fn take_from(&self, mark: usize) -> Vec<Term<'a>> {
+        let mut stack = self.scratch.borrow_mut();
+        let mut items = Vec::with_capacity(stack.len() - mark);
+        items.extend(stack.drain(mark..));
+        items
+    }
+
+    fn push(&self, t: Term<'a>) {
+        self.scratch.borrow_mut().push(t);
+    }
+
+    fn mark(&self) -> usize {
+        self.scratch.borrow().len()
+    }
+
+    /// Drops what a failed compound left on the stack.
+    fn reset(&self, mark: usize) {
+        self.scratch.borrow_mut().truncate(mark);
     }
 
     fn offset(&self, rest: &str) -> usize {
@@ -80,7 +110,7 @@ impl<'a> Parser<'a> {
     /// A missing dot is reported right after the term, not where the next text starts.
     fn dot_error(&self, e: nom::Err<PErr>, after_term: &'a str) -> ParseError {
         let mut err = self.to_error(e);
-        if err.kind == ParseErrorKind::MissingDot && !self.src[err.span.start..].starts_with('.') {
+        if err.kind == ParseErrorKind::MissingDot && !self.src[err.span.lo()..].starts_with('.') {
             let at = self.offset(after_term);
             err.span = Span::new(at, at);
         }
@@ -103,8 +133,21 @@ impl<'a> Parser<'a> {
 
     // term ::= number_term | atom | string_seq | char_literal | binary | tuple | list | map
     pub(crate) fn term(&self, i: &'a str, depth: usize) -> PResult<'a, Term<'a>> {
-        let Some(first) = i.chars().next() else {
+        let Some(&b) = i.as_bytes().first() else {
             return fail(PErr::unexpected(i, "a term"));
+        };
+        // A lower-case ASCII letter starts a bare atom: the most common term by far.
+        if b.is_ascii_lowercase() {
+            let (rest, a) = bare_atom(i, self.lenient)?;
+            return Ok((
+                rest,
+                Term::new(self.span(i, rest), TermKind::Atom(Cow::Borrowed(a))),
+            ));
+        }
+        let first = if b.is_ascii() {
+            char::from(b)
+        } else {
+            i.chars().next().unwrap_or('\0')
         };
         let (rest, kind) = match first {
             '{' => self.nested(i, depth, Self::tuple)?,
@@ -113,7 +156,7 @@ impl<'a> Parser<'a> {
             '<' if i.starts_with("<<") => self.nested(i, depth, Self::binary)?,
             '"' => self.string_seq(i)?,
             '\'' => quoted_atom(i).map(|(r, a)| (r, TermKind::Atom(a)))?,
-            '$' => char_literal(i).map(|(r, c)| (r, TermKind::Int(i128::from(c as u32))))?,
+            '$' => char_literal(i).map(|(r, c)| (r, TermKind::Int(i64::from(c as u32))))?,
             '-' | '+' | '0'..='9' => self.number_term(i)?,
             c if super::lexical::is_name_char(c) => {
                 bare_atom(i, self.lenient).map(|(r, a)| (r, TermKind::Atom(Cow::Borrowed(a))))?
@@ -151,7 +194,7 @@ impl<'a> Parser<'a> {
             Err(e) => return Err(e),
         };
         let kind = match n {
-            Number::Int(v) => TermKind::Int(if sign < 0 { -v } else { v }),
+            Number::Int(v) => TermKind::int(if sign < 0 { -v } else { v }),
             Number::Float(f) => TermKind::Float(if sign < 0 { -f } else { f }),
         };
         Ok((rest, kind))
@@ -207,21 +250,68 @@ impl<'a> Parser<'a> {
     // tuple ::= "{" ws ( term ( ws "," ws term )* )? ws "}"
     fn tuple(&self, i: &'a str, depth: usize) -> PResult<'a, TermKind<'a>> {
         let (i, _) = one_char('{').parse(i)?;
-        let (rest, items) = self.sequence(i, '}', "`,` or `}`", |i| self.term(i, depth))?;
-        Ok((rest, TermKind::Tuple(items)))
+        let mark = self.mark();
+        match self.stacked_sequence(i, '}', depth) {
+            Ok((rest, _)) => Ok((rest, TermKind::Tuple(self.take_from(mark)))),
+            Err(e) => {
+                self.reset(mark);
+                Err(e)
+            }
+        }
+    }
+
+    /// `ws [ term ( ws "," ws term )* ] ws close`, pushing the terms on the scratch stack.
+    fn stacked_sequence(&self, i: &'a str, close: char, depth: usize) -> PResult<'a, &'a str> {
+        let (mut i, _) = ws(i)?;
+        if let Some(rest) = i.strip_prefix(close) {
+            return Ok((rest, rest));
+        }
+        loop {
+            let (rest, t) = self.term(i, depth)?;
+            self.push(t);
+            let (rest, _) = ws(rest)?;
+            if let Some(r) = rest.strip_prefix(',') {
+                i = ws(r)?.0;
+            } else if let Some(r) = rest.strip_prefix(close) {
+                return Ok((r, r));
+            } else {
+                return fail(PErr::unexpected(rest, "`,` or `}`"));
+            }
+        }
     }
 
     // list ::= "[" ws ( term ( ws "," ws term )* ( ws "|" ws term )? )? ws "]"
     fn list(&self, i: &'a str, depth: usize) -> PResult<'a, TermKind<'a>> {
         let (i, _) = one_char('[').parse(i)?;
+        let mark = self.mark();
+        let result = self.list_items(i, depth);
+        match result {
+            Ok((rest, tail)) => {
+                let items = self.take_from(mark);
+                Ok((
+                    rest,
+                    match tail {
+                        Some(tail) => cons(items, tail),
+                        None => TermKind::List(items, None),
+                    },
+                ))
+            }
+            Err(e) => {
+                self.reset(mark);
+                Err(e)
+            }
+        }
+    }
+
+    /// The elements of a list (pushed on the scratch stack) and its tail, if improper.
+    fn list_items(&self, i: &'a str, depth: usize) -> PResult<'a, Option<Term<'a>>> {
         let (mut i, _) = ws(i)?;
-        let mut items = Vec::new();
         if let Some(rest) = i.strip_prefix(']') {
-            return Ok((rest, TermKind::List(items, None)));
+            return Ok((rest, None));
         }
         loop {
             let (rest, t) = self.term(i, depth)?;
-            items.push(t);
+            self.push(t);
             let (rest, _) = ws(rest)?;
             if let Some(r) = rest.strip_prefix(',') {
                 i = ws(r)?.0;
@@ -232,9 +322,9 @@ impl<'a> Parser<'a> {
                 let Some(r) = r.strip_prefix(']') else {
                     return fail(PErr::unexpected(r, "`]`"));
                 };
-                return Ok((r, cons(items, tail)));
+                return Ok((r, Some(tail)));
             } else if let Some(r) = rest.strip_prefix(']') {
-                return Ok((r, TermKind::List(items, None)));
+                return Ok((r, None));
             } else {
                 return fail(PErr::unexpected(rest, "`,`, `|` or `]`"));
             }
@@ -309,7 +399,8 @@ impl<'a> Parser<'a> {
             },
             Some('$') => char_literal(i).map(|(r, c)| (r, Segment::Int(i128::from(c as u32))))?,
             Some('-' | '0'..='9') => match self.number_term(i)? {
-                (r, TermKind::Int(v)) => (r, Segment::Int(v)),
+                (r, TermKind::Int(v)) => (r, Segment::Int(i128::from(v))),
+                (r, TermKind::BigInt(v)) => (r, Segment::Int(*v)),
                 _ => {
                     return fail(PErr::at(
                         i,
@@ -394,7 +485,7 @@ fn cons<'a>(mut items: Vec<Term<'a>>, tail: Term<'a>) -> TermKind<'a> {
             let span = tail.span;
             items.extend(
                 s.chars()
-                    .map(|c| Term::new(span, TermKind::Int(i128::from(c as u32)))),
+                    .map(|c| Term::new(span, TermKind::Int(i64::from(c as u32)))),
             );
             TermKind::List(items, None)
         }

@@ -61,8 +61,17 @@ pub(crate) fn fail<T>(e: PErr) -> PResult<'static, T> {
 
 // ws ::= ( white | comment )*
 pub(crate) fn ws(mut i: &str) -> PResult<'_, ()> {
+    // Most calls find no white space at all.
+    if i.as_bytes()
+        .first()
+        .is_none_or(|&b| b > b' ' && b != b'%' && b < 0x80)
+    {
+        return Ok((i, ()));
+    }
     loop {
-        let trimmed = i.trim_start_matches(is_white);
+        // ASCII white space is by far the common case: skip it bytewise.
+        let skip = i.bytes().take_while(|&b| b <= b' ').count();
+        let trimmed = i[skip..].trim_start_matches(is_white);
         if let Some(rest) = trimmed.strip_prefix('%') {
             i = comment(rest)?.0;
         } else {
@@ -82,19 +91,23 @@ fn comment(i: &str) -> PResult<'_, ()> {
     Ok((&i[end..], ()))
 }
 
-/// Erlang's reserved words: `erl_scan` never makes bare atoms of them.
-const RESERVED: &[&str] = &[
-    "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case",
-    "catch", "cond", "div", "end", "fun", "if", "let", "not", "of", "or", "orelse", "receive",
-    "rem", "try", "when", "xor",
-];
-
 // atom ::= bare_atom | quoted_atom
 // (term() dispatches on the first character: `'` starts a quoted atom.)
 
 // bare_atom ::= lower name_char*
 pub(crate) fn bare_atom(i: &str, lenient: bool) -> PResult<'_, &str> {
-    let (rest, name) = take_while1(is_name_char).parse(i)?;
+    // ASCII fast path; a non-ASCII byte sends the rest of the name through `char` checks.
+    let ascii = i
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'@')
+        .count();
+    let (rest, name) = if i.as_bytes().get(ascii).is_some_and(|b| !b.is_ascii()) {
+        take_while1(is_name_char).parse(i)?
+    } else if ascii == 0 {
+        return Err(nom::Err::Error(PErr::unexpected(i, "an atom")));
+    } else {
+        (&i[ascii..], &i[..ascii])
+    };
     let first = name.chars().next().unwrap_or('A');
     if !is_lower(first) {
         return fail(PErr::at(
@@ -103,7 +116,7 @@ pub(crate) fn bare_atom(i: &str, lenient: bool) -> PResult<'_, &str> {
             ParseErrorKind::Variable(name.to_string()),
         ));
     }
-    if !lenient && RESERVED.contains(&name) {
+    if !lenient && is_reserved(name) {
         return fail(PErr::at(
             i,
             name.len(),
@@ -112,6 +125,40 @@ pub(crate) fn bare_atom(i: &str, lenient: bool) -> PResult<'_, &str> {
     }
     check_atom_length(i, name)?;
     Ok((rest, name))
+}
+
+/// Erlang's reserved words: `erl_scan` never makes bare atoms of them.
+fn is_reserved(name: &str) -> bool {
+    matches!(
+        name,
+        "after"
+            | "and"
+            | "andalso"
+            | "band"
+            | "begin"
+            | "bnot"
+            | "bor"
+            | "bsl"
+            | "bsr"
+            | "bxor"
+            | "case"
+            | "catch"
+            | "cond"
+            | "div"
+            | "end"
+            | "fun"
+            | "if"
+            | "let"
+            | "not"
+            | "of"
+            | "or"
+            | "orelse"
+            | "receive"
+            | "rem"
+            | "try"
+            | "when"
+            | "xor"
+    )
 }
 
 // lower ::= [a-z] | [#xDF-#xFF] - #xF7
@@ -152,7 +199,13 @@ pub(crate) fn string(i: &str) -> PResult<'_, Cow<'_, str>> {
 fn quoted<'a>(i: &'a str, quote: char, what: &'static str) -> PResult<'a, Cow<'a, str>> {
     let (body, _) = one_char(quote).parse(i)?;
     let stop = |c: char| c == quote || c == '\\';
-    let (mut rest, plain) = take_while(|c| !stop(c)).parse(body)?;
+    // Quotes and backslashes are ASCII, so a byte scan finds the end of the plain run.
+    let q = quote as u8;
+    let plain_len = body
+        .bytes()
+        .position(|b| b == q || b == b'\\')
+        .unwrap_or(body.len());
+    let (mut rest, plain) = (&body[plain_len..], &body[..plain_len]);
     if let Some(after) = rest.strip_prefix(quote) {
         return Ok((after, Cow::Borrowed(plain)));
     }

@@ -27,7 +27,7 @@ use crate::span::Span;
 
 /// The deepest nesting of tuples, lists, maps and binaries the parser accepts; deeper input is
 /// a [`ParseErrorKind::TooDeep`] error instead of a stack overflow.
-pub const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = 128;
 
 /// One Erlang term with the byte span it was parsed from.
 #[derive(Debug, Clone)]
@@ -43,8 +43,11 @@ pub struct Term<'a> {
 pub enum TermKind<'a> {
     /// An atom, unquoted text (`foo`, `'Foo bar'`).
     Atom(Cow<'a, str>),
-    /// An integer (`42`, `-7`, `16#FF`, `$a`).
-    Int(i128),
+    /// An integer (`42`, `-7`, `16#FF`, `$a`) that fits 64 bits. Build integers with
+    /// [`TermKind::int`], which picks this or [`TermKind::BigInt`].
+    Int(i64),
+    /// An integer beyond 64 bits (boxed: rare, and it keeps every term small).
+    BigInt(Box<i128>),
     /// A float (`1.0`, `2.5e-3`).
     Float(f64),
     /// A non-empty string literal, i.e. a proper list of character codes (`"1.0"`).
@@ -57,6 +60,16 @@ pub enum TermKind<'a> {
     List(Vec<Term<'a>>, Option<Box<Term<'a>>>),
     /// A map, pairs in source order.
     Map(Vec<(Term<'a>, Term<'a>)>),
+}
+
+impl TermKind<'_> {
+    /// The integer `value` in its canonical representation.
+    pub fn int(value: i128) -> TermKind<'static> {
+        match i64::try_from(value) {
+            Ok(small) => TermKind::Int(small),
+            Err(_) => TermKind::BigInt(Box::new(value)),
+        }
+    }
 }
 
 /// One element of a list as [`Term::list_items`] sees it: a term, or a character of a string.
@@ -73,7 +86,7 @@ impl<'t, 'a> Item<'t, 'a> {
     pub fn to_term(self) -> Term<'static> {
         match self {
             Item::Term(t) => t.clone().into_owned(),
-            Item::Char(c, span) => Term::new(span, TermKind::Int(i128::from(c))),
+            Item::Char(c, span) => Term::new(span, TermKind::Int(i64::from(c))),
         }
     }
 
@@ -107,7 +120,7 @@ impl<'a> Term<'a> {
 
     /// An integer term built in code.
     pub fn int(value: i128) -> Self {
-        Term::new(Span::default(), TermKind::Int(value))
+        Term::new(Span::default(), TermKind::int(value))
     }
 
     /// A string (list of character codes) built in code; `""` becomes `[]`.
@@ -140,6 +153,7 @@ impl<'a> Term<'a> {
         let kind = match self.kind {
             TermKind::Atom(a) => TermKind::Atom(Cow::Owned(a.into_owned())),
             TermKind::Int(i) => TermKind::Int(i),
+            TermKind::BigInt(i) => TermKind::BigInt(i),
             TermKind::Float(f) => TermKind::Float(f),
             TermKind::String(s) => TermKind::String(Cow::Owned(s.into_owned())),
             TermKind::Binary(b) => TermKind::Binary(Cow::Owned(b.into_owned())),
@@ -175,8 +189,9 @@ impl<'a> Term<'a> {
 
     /// The integer value, if this is an integer.
     pub fn as_int(&self) -> Option<i128> {
-        match self.kind {
-            TermKind::Int(i) => Some(i),
+        match &self.kind {
+            TermKind::Int(i) => Some(i128::from(*i)),
+            TermKind::BigInt(i) => Some(**i),
             _ => None,
         }
     }
@@ -246,6 +261,7 @@ impl PartialEq for Term<'_> {
         match (&self.kind, &other.kind) {
             (Atom(a), Atom(b)) => a == b,
             (Int(a), Int(b)) => a == b,
+            (BigInt(a), BigInt(b)) => a == b,
             (Float(a), Float(b)) => a.to_bits() == b.to_bits() || a == b,
             (Binary(a), Binary(b)) => a == b,
             (Tuple(a), Tuple(b)) => a == b,
@@ -369,4 +385,40 @@ pub fn parse_terms_recovering(source: &str, lenient: bool) -> Vec<Result<Term<'_
 
 fn lexical_ws_len(s: &str) -> usize {
     lexical::ws(s).map_or(s.len(), |(rest, _)| rest.len())
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// Parsing throughput depends on terms staying small: a 5 MB appup holds about a million.
+    #[test]
+    fn a_term_takes_at_most_40_bytes() {
+        assert!(std::mem::size_of::<super::Term<'_>>() <= 40);
+        assert_eq!(std::mem::size_of::<crate::span::Span>(), 8);
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::{MAX_DEPTH, ParseErrorKind, parse_term};
+
+    /// The bound keeps the parser inside a 2 MB thread stack (Rust's default for spawned
+    /// threads) even in debug builds, where each level costs about 8 KB.
+    #[test]
+    fn nesting_up_to_the_bound_fits_a_2_mb_thread_and_deeper_is_an_error() {
+        let result = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+                let deep = format!("{}{}", "{".repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
+                (
+                    parse_term(&ok).is_ok(),
+                    parse_term(&deep).map(|_| ()).map_err(|e| e.kind),
+                )
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(result.0);
+        assert_eq!(result.1.unwrap_err(), ParseErrorKind::TooDeep(MAX_DEPTH));
+    }
 }

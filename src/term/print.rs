@@ -86,6 +86,7 @@ fn write_term<W: Write>(out: &mut W, t: &Term<'_>) -> fmt::Result {
     match &t.kind {
         TermKind::Atom(a) => write_atom(out, a),
         TermKind::Int(i) => write!(out, "{i}"),
+        TermKind::BigInt(i) => write!(out, "{i}"),
         TermKind::Float(x) => out.write_str(&format_float(*x)),
         TermKind::String(s) => write_chars(out, s.chars().map(|c| c as u32), None),
         TermKind::Binary(b) => write_binary(out, b),
