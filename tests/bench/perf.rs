@@ -7,6 +7,9 @@
 //! `cargo bench --bench perf` (options after `--`: `--quick`, `--no-otp`,
 //! `--otp-cap-secs N`). Prints a markdown table.
 
+// A benchmark may unwrap: a failure aborts the run with its message.
+#![allow(clippy::unwrap_used)]
+
 #[path = "gen.rs"]
 mod gen_inputs;
 
