@@ -20,6 +20,7 @@
 
 pub mod cases;
 pub mod diagnostic;
+pub mod exec;
 pub mod files;
 pub mod instr;
 pub mod order;

@@ -3,6 +3,7 @@
 
 mod check;
 mod make;
+mod simulate;
 mod translate;
 
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ enum Command {
     Check(check::Args),
     /// Plan a relup across releases and write it (systools:make_relup).
     Make(make::Args),
+    /// Predict what an upgrade does to a running node (a scenario file).
+    Simulate(simulate::Args),
     /// Translate appup instructions into a low-level script (systools_rc:translate_scripts).
     Translate(translate::Args),
 }
@@ -35,6 +38,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Make(args) => make::run(args),
+        Command::Simulate(args) => simulate::run(args),
         Command::Translate(args) => translate::run(args),
     }
 }

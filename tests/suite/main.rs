@@ -7,6 +7,7 @@ mod casegen;
 mod cli;
 mod common;
 mod diagnostics;
+mod exec;
 mod files;
 mod fuzz;
 mod grammar;

@@ -1,0 +1,84 @@
+//! The runtime operations low-level instructions need, as a trait: a live node, a recording
+//! backend, or the [`super::SimulatedRuntime`]. Only [`super::execute`] interprets
+//! instructions; a backend only performs operations. No method has a default body, so a new
+//! backend cannot skip an operation silently.
+
+use crate::instr::{Atom, CodeChangeMode, LowLevel, Mfa, SyncTarget, Timeout};
+use crate::term::Term;
+
+/// A process identifier as the backend knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Pid(pub u32);
+
+impl std::fmt::Display for Pid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<0.{}.0>", self.0)
+    }
+}
+
+/// A supervised child: its supervisor and child id (what `supervisor:restart_child` takes).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChildRef {
+    /// The supervisor.
+    pub supervisor: Pid,
+    /// The child id.
+    pub id: Atom,
+}
+
+/// A runtime that can carry out what low-level relup instructions ask for.
+pub trait Loader {
+    /// What an operation fails with.
+    type Error: std::error::Error + 'static;
+
+    /// Called before instruction `index` is evaluated (a live node may log it; the simulator
+    /// places injected faults by it).
+    fn instruction(&mut self, index: usize, instruction: &LowLevel) -> Result<(), Self::Error>;
+    /// `load_object_code`: reads the modules' object code of `application`-`vsn` (not loaded).
+    fn read_object_code(
+        &mut self,
+        application: &Atom,
+        vsn: &Term<'static>,
+        modules: &[Atom],
+    ) -> Result<(), Self::Error>;
+    /// Whether any process still executes old code of `module` (the soft_purge pre-check).
+    fn has_old_processes(&mut self, module: &Atom) -> Result<bool, Self::Error>;
+    /// `point_of_no_return`: switches the code path to the new libraries.
+    fn point_of_no_return(&mut self) -> Result<(), Self::Error>;
+    /// Loads the object code read for `module`: purges its old code first (killing processes
+    /// still in it); the current code becomes old.
+    fn load(&mut self, module: &Atom) -> Result<(), Self::Error>;
+    /// `code:soft_purge`: removes old code when no process runs it; `false` when one does.
+    fn soft_purge(&mut self, module: &Atom) -> Result<bool, Self::Error>;
+    /// `code:purge`: removes old code, killing processes that run it; `true` if any died.
+    fn purge(&mut self, module: &Atom) -> Result<bool, Self::Error>;
+    /// `code:delete`: the current code becomes old; no current version remains.
+    fn delete(&mut self, module: &Atom) -> Result<(), Self::Error>;
+    /// The processes of the supervision trees that use `module` (child-spec modules, or the
+    /// modules a `dynamic` child reports).
+    fn processes_using(&mut self, module: &Atom) -> Result<Vec<Pid>, Self::Error>;
+    /// `sys:suspend(Pid, Timeout)`.
+    fn suspend(&mut self, pid: Pid, timeout: Timeout) -> Result<(), Self::Error>;
+    /// `sys:change_code(Pid, Module, Vsn, Extra, Timeout)` on a suspended process.
+    fn code_change(
+        &mut self,
+        pid: Pid,
+        module: &Atom,
+        mode: CodeChangeMode,
+        extra: &Term<'static>,
+        timeout: Timeout,
+    ) -> Result<(), Self::Error>;
+    /// `sys:resume(Pid)`.
+    fn resume(&mut self, pid: Pid) -> Result<(), Self::Error>;
+    /// `supervisor:terminate_child` for every supervised child using `module`; the children
+    /// stopped.
+    fn stop_children(&mut self, module: &Atom) -> Result<Vec<ChildRef>, Self::Error>;
+    /// `supervisor:restart_child` for a child stopped by `stop_children`.
+    fn restart_child(&mut self, child: &ChildRef) -> Result<(), Self::Error>;
+    /// `apply(M, F, A)`.
+    fn apply(&mut self, mfa: &Mfa) -> Result<(), Self::Error>;
+    /// `sync_nodes`: waits until the other nodes reach the same point.
+    fn sync_nodes(&mut self, id: &Term<'static>, target: &SyncTarget) -> Result<(), Self::Error>;
+    /// Restarts the emulator: `new_emulator` for `restart_new_emulator` (first instruction,
+    /// new erts and core applications), otherwise `restart_emulator` (end of the script).
+    fn restart_emulator(&mut self, new_emulator: bool) -> Result<(), Self::Error>;
+}
