@@ -165,7 +165,7 @@ pub fn execute<L: Loader>(
         if !allowed_after_ponr(instr) {
             return Err(ExecError::IllegalAfterPointOfNoReturn {
                 index,
-                instruction: instr.clone(),
+                instruction: Box::new(instr.clone()),
             });
         }
     }
