@@ -37,9 +37,11 @@ pub fn otp_available() -> bool {
     );
 }
 
-/// A path in the system temp dir, unique to this process and `name`.
+/// A fresh path in the system temp dir: unique per call (tests run in parallel threads).
 pub fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("relup-test-{}-{name}", std::process::id()))
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("relup-test-{}-{n}-{name}", std::process::id()))
 }
 
 /// Runs an oracle script (`translate` or `relup`) on `input`; returns stdout.

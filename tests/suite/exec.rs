@@ -61,8 +61,7 @@ fn process<'s>(sim: &'s Simulation, name: &str) -> (&'s Pid, &'s relup::exec::si
     sim.final_state
         .processes
         .iter()
-        .filter(|(_, p)| p.name.as_str() == name)
-        .last()
+        .rfind(|(_, p)| p.name.as_str() == name)
         .unwrap()
 }
 
@@ -244,12 +243,15 @@ fn demo_relup_predicts_what_the_real_node_does() {
     insta::assert_snapshot!("sim_e2e_demo_up", sim.render());
 }
 
+/// A scenario's name, script, and how to simulate it with faults.
+type FaultCase = (String, Vec<LowLevel>, Box<dyn Fn(&[Fault]) -> Simulation>);
+
 /// Every fault at every index: before the point of no return the node is left exactly as it
 /// was; after it the failure names its index; nothing panics.
 #[test]
 fn faults_at_every_instruction_index() {
     let mut checked = 0;
-    let mut cases: Vec<(String, Vec<LowLevel>, Box<dyn Fn(&[Fault]) -> Simulation>)> = SCENARIOS
+    let mut cases: Vec<FaultCase> = SCENARIOS
         .iter()
         .map(|name| {
             let n = name.to_string();

@@ -135,8 +135,9 @@ fn same_output(ours: &[String], otp: &str) -> bool {
 }
 
 /// The relup file real systools writes for the kept tree, when it makes one.
-fn systools_file(tree: &Path, spec_text: &str) -> Option<Vec<u8>> {
-    let script = temp_path("write_relup.escript");
+fn systools_file(tree: &Path, spec_text: &str, label: &str) -> Option<Vec<u8>> {
+    // One script file per spec: the two worker threads must not share it.
+    let script = temp_path(&format!("write_relup-{label}.escript"));
     std::fs::write(&script, WRITE_RELUP).unwrap();
     let out_dir = tree.join("systools_out");
     std::fs::create_dir_all(&out_dir).unwrap();
@@ -172,7 +173,7 @@ fn check_spec(spec_text: &str, label: &str, compare_file: bool) -> (Option<Strin
     });
     let mut compared = false;
     if problem.is_none() && compare_file {
-        if let (Some(ours), Some(theirs)) = (text, systools_file(&run.tree, spec_text)) {
+        if let (Some(ours), Some(theirs)) = (text, systools_file(&run.tree, spec_text, label)) {
             compared = true;
             if ours.as_bytes() != theirs.as_slice() {
                 problem = Some(format!(
