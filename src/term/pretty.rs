@@ -347,22 +347,23 @@ impl Layout {
         self.pp_tail(rest, col0, col0 + we, ind, ld, sep, w + we, out);
     }
 
+    /// `pp_tail/10`, as a loop: OTP's tail recursion, one step per element (a relup's
+    /// instruction list can hold tens of thousands).
     #[allow(clippy::too_many_arguments)]
     fn pp_tail(
         &self,
         rest: Rest<'_>,
         col0: isize,
-        col: isize,
+        mut col: isize,
         ind: &str,
         ld: isize,
         sep: char,
-        w: isize,
+        mut w: isize,
         out: &mut String,
     ) {
-        let Rest::Items(items, tail) = rest;
-        if let Some((e, more)) = items.split_first() {
-            let more = Rest::Items(more, tail);
-            let ld1 = more.last_depth(ld);
+        let Rest::Items(mut items, tail) = rest;
+        while let Some((e, more)) = items.split_first() {
+            let ld1 = Rest::Items(more, tail).last_depth(ld);
             let elen = 1 + e.len as isize;
             let packs = e.is_atomic()
                 && if ld1 == 0 {
@@ -373,14 +374,18 @@ impl Layout {
             if packs {
                 out.push(',');
                 write_into(e, out);
-                self.pp_tail(more, col0, col + elen, ind, ld, sep, w + elen, out);
+                col += elen;
+                w += elen;
             } else {
                 out.push_str(",\n");
                 out.push_str(ind);
                 let we = self.pp_element(e, col0, ind, ld1, 0, out);
-                self.pp_tail(more, col0, col0 + we, ind, ld, sep, we, out);
+                col = col0 + we;
+                w = we;
             }
-        } else if let Some(e) = tail {
+            items = more;
+        }
+        if let Some(e) = tail {
             let len = e.len as isize;
             out.push(sep);
             if e.is_atomic()
@@ -574,21 +579,21 @@ fn cind_list(
     cind_tail(rest, col0, col0 + we, ll, m, ind, ld, w + we)
 }
 
+/// `cind_tail/8`, as a loop (see [`Layout::pp_tail`]).
 #[allow(clippy::too_many_arguments)]
 fn cind_tail(
     rest: Rest<'_>,
     col0: isize,
-    col: isize,
+    mut col: isize,
     ll: isize,
     m: isize,
     ind: isize,
     ld: isize,
-    w: isize,
+    mut w: isize,
 ) -> Result<(), NoGood> {
-    let Rest::Items(items, tail) = rest;
-    if let Some((e, more)) = items.split_first() {
-        let more = Rest::Items(more, tail);
-        let ld1 = more.last_depth(ld);
+    let Rest::Items(mut items, tail) = rest;
+    while let Some((e, more)) = items.split_first() {
+        let ld1 = Rest::Items(more, tail).last_depth(ld);
         let elen = 1 + e.len as isize;
         let packs = e.is_atomic()
             && if ld1 == 0 {
@@ -597,20 +602,25 @@ fn cind_tail(
                 elen < ll - col - ld1 && w + elen + ld1 <= m
             };
         if packs {
-            cind_tail(more, col0, col + elen, ll, m, ind, ld, w + elen)
+            col += elen;
+            w += elen;
         } else {
             let we = cind_element(e, col0, ll, m, ind, ld1, 0)?;
-            cind_tail(more, col0, col0 + we, ll, m, ind, ld, we)
+            col = col0 + we;
+            w = we;
         }
-    } else if let Some(e) = tail {
-        let len = e.len as isize;
-        if e.is_atomic() && len + 1 < ll - col - (ld + 1) && len + 1 + w + (ld + 1) <= m {
-            Ok(())
-        } else {
-            cind(e, col, ll, m, ind, ld + 1, 0)
+        items = more;
+    }
+    match tail {
+        Some(e) => {
+            let len = e.len as isize;
+            if e.is_atomic() && len + 1 < ll - col - (ld + 1) && len + 1 + w + (ld + 1) <= m {
+                Ok(())
+            } else {
+                cind(e, col, ll, m, ind, ld + 1, 0)
+            }
         }
-    } else {
-        Ok(())
+        None => Ok(()),
     }
 }
 
@@ -696,4 +706,27 @@ fn cind_pair(
     let i = if ind > 0 { ind } else { 4 };
     cind(&p.1, col + i, ll, m, ind, ld, 0)?;
     Ok(ll)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pretty;
+    use crate::term::Term;
+
+    /// A relup for a big release has one list of tens of thousands of instructions.
+    #[test]
+    fn a_list_of_100k_elements_lays_out_without_deep_recursion() {
+        let list = Term::list(
+            (0..100_000)
+                .map(|i| Term::tuple(vec![Term::atom("load"), Term::int(i)]))
+                .collect(),
+        );
+        let text = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || pretty(&list))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(text.lines().count(), 100_000);
+    }
 }

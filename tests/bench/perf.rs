@@ -5,7 +5,7 @@
 //! are skipped and printed as capped.
 //!
 //! `cargo bench --bench perf` (options after `--`: `--quick`, `--no-otp`,
-//! `--otp-cap-secs N`). Prints a markdown table.
+//! `--otp-cap-secs N`, `--only parse|translate|make`). Prints markdown tables.
 
 // A benchmark may unwrap: a failure aborts the run with its message.
 #![allow(clippy::unwrap_used)]
@@ -63,9 +63,21 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let timer = dir.join("otp_timer.escript");
     std::fs::write(&timer, OTP_TIMER).unwrap();
-    bench_parse(&config, &dir, &timer);
-    bench_translate(&config, &dir, &timer);
-    bench_make(&config, &dir, &timer);
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|p| args.get(p + 1))
+        .cloned();
+    let wants = |s: &str| only.as_deref().is_none_or(|o| o == s);
+    if wants("parse") {
+        bench_parse(&config, &dir, &timer);
+    }
+    if wants("translate") {
+        bench_translate(&config, &dir, &timer);
+    }
+    if wants("make") {
+        bench_make(&config, &dir, &timer);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
