@@ -153,21 +153,26 @@ fn check_after_ponr(sink: &mut Sink, t: &Term<'_>, low: &LowLevel, after_ponr: b
 impl Relup {
     /// The relup term `{Vsn, [{UpFromVsn, Descr, Instrs}], [{DownToVsn, Descr, Instrs}]}`.
     pub fn to_term(&self) -> Term<'static> {
-        let entries = |list: &[RelupEntry]| {
+        self.term().into_owned()
+    }
+
+    /// [`Relup::to_term`], borrowing the text of atoms and strings from `self`.
+    pub fn term(&self) -> Term<'_> {
+        fn entries(list: &[RelupEntry]) -> Term<'_> {
             Term::list(
                 list.iter()
                     .map(|e| {
                         Term::tuple(vec![
-                            Term::string(e.vsn.clone()),
-                            e.descr.clone(),
-                            crate::instr::script_to_term(&e.instructions),
+                            Term::string(e.vsn.as_str()),
+                            e.descr.reborrow(),
+                            crate::instr::script_term(&e.instructions),
                         ])
                     })
                     .collect(),
             )
-        };
+        }
         Term::tuple(vec![
-            Term::string(self.vsn.clone()),
+            Term::string(self.vsn.as_str()),
             entries(&self.up),
             entries(&self.down),
         ])

@@ -4,50 +4,50 @@
 use super::{Atom, Change, Instruction, LowLevel, Mfa, SuspendItem, SyncTarget};
 use crate::term::Term;
 
-fn tagged(tag: &'static str, items: impl IntoIterator<Item = Term<'static>>) -> Term<'static> {
+fn tagged<'a>(tag: &'static str, items: impl IntoIterator<Item = Term<'a>>) -> Term<'a> {
     let mut all = vec![Term::atom(tag)];
     all.extend(items);
     Term::tuple(all)
 }
 
-fn atoms(list: &[Atom]) -> Term<'static> {
-    Term::list(list.iter().map(Atom::to_term).collect())
+fn atoms(list: &[Atom]) -> Term<'_> {
+    Term::list(list.iter().map(Atom::term).collect())
 }
 
 impl Change {
     /// `soft` or `{advanced, Extra}`.
-    pub fn to_term(&self) -> Term<'static> {
+    pub fn term(&self) -> Term<'_> {
         match self {
             Change::Soft => Term::atom("soft"),
-            Change::Advanced(extra) => Term::tuple(vec![Term::atom("advanced"), extra.clone()]),
+            Change::Advanced(extra) => Term::tuple(vec![Term::atom("advanced"), extra.reborrow()]),
         }
     }
 }
 
 impl Mfa {
     /// `{M, F, A}`.
-    pub fn to_term(&self) -> Term<'static> {
+    pub fn term(&self) -> Term<'_> {
         Term::tuple(vec![
-            self.module.to_term(),
-            self.function.to_term(),
-            self.args.clone(),
+            self.module.term(),
+            self.function.term(),
+            self.args.reborrow(),
         ])
     }
 }
 
 impl SuspendItem {
     /// `Mod` or `{Mod, Timeout}`.
-    pub fn to_term(&self) -> Term<'static> {
+    pub fn term(&self) -> Term<'_> {
         match self.timeout {
-            None => self.module.to_term(),
-            Some(t) => Term::tuple(vec![self.module.to_term(), t.to_term()]),
+            None => self.module.term(),
+            Some(t) => Term::tuple(vec![self.module.term(), t.to_term()]),
         }
     }
 }
 
 impl Instruction {
     /// The instruction as an Erlang term in normal form (e.g. every `update` as an 8-tuple).
-    pub fn to_term(&self) -> Term<'static> {
+    pub fn term(&self) -> Term<'_> {
         match self {
             Instruction::Update {
                 module,
@@ -60,10 +60,10 @@ impl Instruction {
             } => tagged(
                 "update",
                 [
-                    module.to_term(),
+                    module.term(),
                     Term::atom(mod_type.atom()),
                     timeout.to_term(),
-                    change.to_term(),
+                    change.term(),
                     Term::atom(pre_purge.atom()),
                     Term::atom(post_purge.atom()),
                     atoms(dep_mods),
@@ -77,39 +77,39 @@ impl Instruction {
             } => tagged(
                 "load_module",
                 [
-                    module.to_term(),
+                    module.term(),
                     Term::atom(pre_purge.atom()),
                     Term::atom(post_purge.atom()),
                     atoms(dep_mods),
                 ],
             ),
             Instruction::AddModule { module, dep_mods } => {
-                tagged("add_module", [module.to_term(), atoms(dep_mods)])
+                tagged("add_module", [module.term(), atoms(dep_mods)])
             }
             Instruction::DeleteModule { module, dep_mods } => {
-                tagged("delete_module", [module.to_term(), atoms(dep_mods)])
+                tagged("delete_module", [module.term(), atoms(dep_mods)])
             }
             Instruction::AddApplication {
                 application,
                 start_type,
             } => tagged(
                 "add_application",
-                [application.to_term(), Term::atom(start_type.atom())],
+                [application.term(), Term::atom(start_type.atom())],
             ),
             Instruction::RemoveApplication { application } => {
-                tagged("remove_application", [application.to_term()])
+                tagged("remove_application", [application.term()])
             }
             Instruction::RestartApplication { application } => {
-                tagged("restart_application", [application.to_term()])
+                tagged("restart_application", [application.term()])
             }
-            Instruction::Low(low) => low.to_term(),
+            Instruction::Low(low) => low.term(),
         }
     }
 }
 
 impl LowLevel {
     /// The instruction as the Erlang term a relup holds.
-    pub fn to_term(&self) -> Term<'static> {
+    pub fn term(&self) -> Term<'_> {
         match self {
             LowLevel::LoadObjectCode {
                 application,
@@ -118,8 +118,8 @@ impl LowLevel {
             } => tagged(
                 "load_object_code",
                 [Term::tuple(vec![
-                    application.to_term(),
-                    vsn.clone(),
+                    application.term(),
+                    vsn.reborrow(),
                     atoms(modules),
                 ])],
             ),
@@ -146,7 +146,7 @@ impl LowLevel {
                 let list = Term::list(
                     changes
                         .iter()
-                        .map(|(m, extra)| Term::tuple(vec![m.to_term(), extra.clone()]))
+                        .map(|(m, extra)| Term::tuple(vec![m.term(), extra.reborrow()]))
                         .collect(),
                 );
                 match mode {
@@ -159,11 +159,11 @@ impl LowLevel {
             LowLevel::SyncNodes { id, target } => {
                 let target = match target {
                     SyncTarget::Nodes(nodes) => atoms(nodes),
-                    SyncTarget::Mfa(mfa) => mfa.to_term(),
+                    SyncTarget::Mfa(mfa) => mfa.term(),
                 };
-                tagged("sync_nodes", [id.clone(), target])
+                tagged("sync_nodes", [id.reborrow(), target])
             }
-            LowLevel::Apply { mfa } => tagged("apply", [mfa.to_term()]),
+            LowLevel::Apply { mfa } => tagged("apply", [mfa.term()]),
             LowLevel::RestartNewEmulator => Term::atom("restart_new_emulator"),
             LowLevel::RestartEmulator => Term::atom("restart_emulator"),
             LowLevel::Restart => Term::atom("restart"),
@@ -172,10 +172,24 @@ impl LowLevel {
     }
 }
 
-fn purge_triple(module: &Atom, pre: super::PurgeMethod, post: super::PurgeMethod) -> Term<'static> {
+fn purge_triple(module: &Atom, pre: super::PurgeMethod, post: super::PurgeMethod) -> Term<'_> {
     Term::tuple(vec![
-        module.to_term(),
+        module.term(),
         Term::atom(pre.atom()),
         Term::atom(post.atom()),
     ])
 }
+
+/// Owned versions of the borrowing `term()` encoders.
+macro_rules! owned_term {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// The term, detached from `self`.
+            pub fn to_term(&self) -> Term<'static> {
+                self.term().into_owned()
+            }
+        }
+    )*};
+}
+
+owned_term!(Change, Mfa, SuspendItem, Instruction, LowLevel);

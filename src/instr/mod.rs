@@ -35,6 +35,11 @@ impl Atom {
     pub fn to_term(&self) -> Term<'static> {
         Term::atom(self.0.clone())
     }
+
+    /// The atom as a term borrowing its text.
+    pub fn term(&self) -> Term<'_> {
+        Term::atom(self.0.as_str())
+    }
 }
 
 impl From<&str> for Atom {
@@ -251,7 +256,12 @@ impl fmt::Display for Instruction {
     }
 }
 
-/// Prints a low-level script as one Erlang list on one line (`~0p`).
+/// A low-level script as one Erlang list.
 pub fn script_to_term(script: &[LowLevel]) -> Term<'static> {
     Term::list(script.iter().map(LowLevel::to_term).collect())
+}
+
+/// [`script_to_term`], borrowing the instructions' atoms and terms (no copies of text).
+pub fn script_term(script: &[LowLevel]) -> Term<'_> {
+    Term::list(script.iter().map(LowLevel::term).collect())
 }

@@ -8,11 +8,11 @@ use std::path::Path;
 
 use super::error::{Origin, PlanError};
 use crate::files::Relup;
-use crate::term::{Term, pretty};
+use crate::term::{Term, pretty_owned};
 
 /// The bytes of the relup file for `relup`.
 pub fn relup_text(relup: &Relup) -> String {
-    format!("%% coding: utf-8\n{}.\n", pretty(&relup.to_term()))
+    format!("%% coding: utf-8\n{}.\n", pretty_owned(relup.term()))
 }
 
 /// Writes `relup` to `target` atomically.

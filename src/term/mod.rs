@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 pub use error::{ParseError, ParseErrorKind};
 
-pub use pretty::{pretty, pretty_at};
+pub use pretty::{pretty, pretty_at, pretty_owned};
 pub use print::{Encoding, atom_needs_quotes, write_atom, write_term_as};
 
 use crate::span::Span;
@@ -165,6 +165,34 @@ impl<'a> Term<'a> {
                 pairs
                     .into_iter()
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect(),
+            ),
+        };
+        Term {
+            span: self.span,
+            kind,
+        }
+    }
+
+    /// A copy of the term that borrows its atoms, strings and binaries from `self`: only
+    /// tuples, lists and maps are allocated again.
+    pub fn reborrow(&self) -> Term<'_> {
+        let kind = match &self.kind {
+            TermKind::Atom(a) => TermKind::Atom(Cow::Borrowed(a)),
+            TermKind::Int(i) => TermKind::Int(*i),
+            TermKind::BigInt(i) => TermKind::BigInt(i.clone()),
+            TermKind::Float(f) => TermKind::Float(*f),
+            TermKind::String(s) => TermKind::String(Cow::Borrowed(s)),
+            TermKind::Binary(b) => TermKind::Binary(Cow::Borrowed(b)),
+            TermKind::Tuple(items) => TermKind::Tuple(items.iter().map(Term::reborrow).collect()),
+            TermKind::List(items, tail) => TermKind::List(
+                items.iter().map(Term::reborrow).collect(),
+                tail.as_ref().map(|t| Box::new(t.reborrow())),
+            ),
+            TermKind::Map(pairs) => TermKind::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.reborrow(), v.reborrow()))
                     .collect(),
             ),
         };

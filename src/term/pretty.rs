@@ -76,6 +76,43 @@ pub fn pretty(t: &Term<'_>) -> String {
     pretty_at(t, 1, 80, Encoding::Unicode)
 }
 
+/// [`pretty`] for a term that is no longer needed: it is dropped as soon as its layout tree
+/// is built, so the term, the tree and the text are never all in memory at once.
+pub fn pretty_owned(t: Term<'_>) -> String {
+    let compound = matches!(
+        t.kind,
+        TermKind::Tuple(_)
+            | TermKind::List(..)
+            | TermKind::String(_)
+            | TermKind::Map(_)
+            | TermKind::Binary(_)
+    );
+    let tree = print_length(&t, Encoding::Unicode);
+    drop(t);
+    if !compound {
+        return write(&tree);
+    }
+    layout(&tree, 1, 80)
+}
+
+/// Lays out a tree: on one line when it fits, else OTP's rules with the tag indentation
+/// `cind` finds.
+fn layout(tree: &If, col: usize, ll: usize) -> String {
+    let m = tree.len as isize;
+    let (ll, coli) = (ll as isize, col as isize);
+    if tree.len as isize >= ll - coli || tree.len as isize > m {
+        let tind = [-1isize, 4]
+            .into_iter()
+            .find(|&i| cind(tree, coli, ll, m, i, 0, 0).is_ok())
+            .unwrap_or(1);
+        let p = Layout { ll, m, tind };
+        let mut out = String::with_capacity(tree.len + tree.len / 4);
+        p.pp(tree, coli, &" ".repeat(col - 1), 0, 0, &mut out);
+        return out;
+    }
+    write(tree)
+}
+
 fn one_line(t: &Term<'_>, enc: Encoding) -> String {
     let mut s = String::new();
     let _ = write_term_as(&mut s, t, enc);
