@@ -587,7 +587,10 @@ fn timeout(t: &Term<'_>) -> Res<Timeout> {
         TermKind::Atom(a) if a == "default" => Ok(Timeout::Default),
         TermKind::Atom(a) if a == "infinity" => Ok(Timeout::Infinity),
         TermKind::Int(_) | TermKind::BigInt(_) if t.as_int().is_some_and(|ms| ms > 0) => {
-            Ok(Timeout::Millis(t.as_int().unwrap_or(1)))
+            Ok(Timeout::Millis(
+                t.as_int()
+                    .map_or(1, |ms| i64::try_from(ms).unwrap_or(i64::MAX)),
+            ))
         }
         _ => Err(SyntaxError::new(K::BadTimeout, t)),
     }

@@ -20,10 +20,11 @@ pub use options::{Change, CodeChangeMode, ModType, Mode, PurgeMethod, StartType,
 
 use crate::term::Term;
 
-/// An Erlang atom naming a module, an application, a function or a node.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct Atom(pub String);
+/// An Erlang atom naming a module, an application, a function or a node. The text is shared:
+/// a module named in many instructions (suspend, load, resume, load_object_code) is one
+/// allocation, and cloning an atom is a reference-count increment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Atom(std::sync::Arc<str>);
 
 impl Atom {
     /// The atom's text.
@@ -33,18 +34,31 @@ impl Atom {
 
     /// The atom as a term.
     pub fn to_term(&self) -> Term<'static> {
-        Term::atom(self.0.clone())
+        Term::atom(self.0.to_string())
     }
 
     /// The atom as a term borrowing its text.
     pub fn term(&self) -> Term<'_> {
-        Term::atom(self.0.as_str())
+        Term::atom(&*self.0)
+    }
+}
+
+impl Serialize for Atom {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
     }
 }
 
 impl From<&str> for Atom {
     fn from(s: &str) -> Self {
-        Atom(s.to_string())
+        Atom(std::sync::Arc::from(s))
+    }
+}
+
+impl std::ops::Deref for Atom {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
     }
 }
 

@@ -78,8 +78,9 @@ pub enum Timeout {
     Default,
     /// `infinity`.
     Infinity,
-    /// A number of milliseconds, greater than zero.
-    Millis(i128),
+    /// A number of milliseconds, greater than zero (Erlang allows bignums; beyond 64 bits
+    /// it is clamped, some 292 million years).
+    Millis(i64),
 }
 
 impl Timeout {
@@ -88,7 +89,7 @@ impl Timeout {
         match self {
             Timeout::Default => Term::atom("default"),
             Timeout::Infinity => Term::atom("infinity"),
-            Timeout::Millis(ms) => Term::int(ms),
+            Timeout::Millis(ms) => Term::int(i128::from(ms)),
         }
     }
 }

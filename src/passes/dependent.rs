@@ -158,6 +158,34 @@ fn block(d: &Dep) -> Vec<LowLevel> {
     }
 }
 
+/// Adds `module` to the generated `load_object_code` list. OTP makes one entry per load and
+/// merges them later (pass 10); extending the previous entry when it names the same
+/// application and version gives the same merged result (generated entries never repeat a
+/// module: that would be `muldef_module`) with one instruction per run instead of per module.
+fn push_object_code(
+    list: &mut Vec<LowLevel>,
+    application: &Atom,
+    vsn: &Term<'static>,
+    module: &Atom,
+) {
+    if let Some(LowLevel::LoadObjectCode {
+        application: a,
+        vsn: v,
+        modules,
+    }) = list.last_mut()
+    {
+        if a == application && v == vsn {
+            modules.push(module.clone());
+            return;
+        }
+    }
+    list.push(LowLevel::LoadObjectCode {
+        application: application.clone(),
+        vsn: vsn.clone(),
+        modules: vec![module.clone()],
+    });
+}
+
 fn translate_group(
     mode: Mode,
     group: &[&Dep],
@@ -183,11 +211,7 @@ fn translate_group(
                     module: module.clone(),
                 }
             })?;
-            out.object_code.push(LowLevel::LoadObjectCode {
-                application: app.name.clone(),
-                vsn: app.vsn.clone(),
-                modules: vec![module.clone()],
-            });
+            push_object_code(&mut out.object_code, &app.name, &app.vsn, module);
         }
     }
     let advanced = |want: Option<ModType>| -> Vec<(Atom, Term<'static>)> {

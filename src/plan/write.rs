@@ -7,12 +7,51 @@ use std::io::Write;
 use std::path::Path;
 
 use super::error::{Origin, PlanError};
-use crate::files::Relup;
-use crate::term::{Term, pretty_owned};
+use crate::files::{Relup, RelupEntry};
+use crate::term::Term;
+use crate::term::pretty::{If, Tree};
 
-/// The bytes of the relup file for `relup`.
+/// The bytes of the relup file for `relup`. The layout tree is built one instruction at a
+/// time (each instruction's term lives only while its tree node is made), so a relup of
+/// hundreds of thousands of instructions never exists as one big term.
 pub fn relup_text(relup: &Relup) -> String {
-    format!("%% coding: utf-8\n{}.\n", pretty_owned(relup.term()))
+    let count: usize = relup
+        .up
+        .iter()
+        .chain(&relup.down)
+        .map(|e| e.instructions.len())
+        .sum();
+    let mut tree = Tree::with_capacity(count * 40);
+    let mut entries = |list: &[RelupEntry]| {
+        let items: Vec<If> = list
+            .iter()
+            .map(|e| {
+                let vsn = tree.term(&Term::string(e.vsn.as_str()));
+                let descr = tree.term(&e.descr);
+                let instrs: Vec<If> = e
+                    .instructions
+                    .iter()
+                    .map(|i| tree.term(&i.term()))
+                    .collect();
+                let instrs = tree.list(instrs);
+                tree.tuple(vec![vsn, descr, instrs])
+            })
+            .collect();
+        tree.list(items)
+    };
+    let up = entries(&relup.up);
+    let down = entries(&relup.down);
+    let vsn = tree.term(&Term::string(relup.vsn.as_str()));
+    let root = tree.tuple(vec![vsn, up, down]);
+    let mut out = String::with_capacity(root_len(&root) + root_len(&root) / 4 + 32);
+    out.push_str("%% coding: utf-8\n");
+    tree.layout_into(&root, &mut out);
+    out.push_str(".\n");
+    out
+}
+
+fn root_len(root: &If) -> usize {
+    root.one_line_len()
 }
 
 /// Writes `relup` to `target` atomically.

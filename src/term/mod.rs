@@ -13,7 +13,7 @@ mod compound;
 mod error;
 mod lexical;
 
-mod pretty;
+pub(crate) mod pretty;
 mod print;
 
 use std::borrow::Cow;

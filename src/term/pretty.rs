@@ -5,9 +5,14 @@
 //! relup files with `~tp`, so byte-identical relups depend on this.
 //!
 //! Function names mirror OTP's (`print_length`, `pp`, `pp_tail`, `cind`, ...), so the two can
-//! be read side by side. Depth and character limits are not supported (relups use neither).
-//! Not ported: record printing, and line-breaking inside non-printable binaries
-//! (`pp_binary`); maps are laid out in source order.
+//! be read side by side; OTP's per-element tail recursion is written as loops. Depth and
+//! character limits are not supported (relups use neither). Not ported: record printing, and
+//! line-breaking inside non-printable binaries (`pp_binary`); maps are laid out in source
+//! order.
+//!
+//! Memory: the intermediate tree lives in one arena of 24-byte nodes, children as index
+//! ranges, and all leaf text in one buffer, so a relup of 100,000 instructions costs a few
+//! bytes per character of output.
 
 // The comparisons are written as OTP writes them (`ELen + 1 < Ll - Col`), to read side by side.
 #![allow(clippy::int_plus_one)]
@@ -16,59 +21,223 @@ use super::Term;
 use super::TermKind;
 use super::print::{Encoding, write_term_as};
 
-/// The intermediate form: each node with its one-line text length (`io_lib_pretty`'s
+/// A node of the intermediate form with its one-line text length (`io_lib_pretty`'s
 /// `{S, Len, Dots, More}` tuples).
-struct If {
+pub(crate) struct If {
     node: Node,
     len: usize,
 }
 
+/// A byte range of the shared leaf buffer.
+#[derive(Clone, Copy)]
+struct Text {
+    at: u32,
+    bytes: u32,
+}
+
+/// A run of consecutive nodes in the arena.
+#[derive(Clone, Copy)]
+struct Kids {
+    start: u32,
+    count: u32,
+}
+
+/// `tail` value of a proper list.
+const NO_TAIL: u32 = u32::MAX;
+
 enum Node {
     /// Written as is and may share a line with its neighbours (OTP's `?ATM` case).
-    Leaf(String),
+    Leaf(Text),
     /// A non-printable binary: written as is but never packed (`{bin, S}`).
-    Bin(String),
-    List(Vec<If>, Option<Box<If>>),
-    Tuple {
-        tagged: bool,
-        items: Vec<If>,
-    },
-    Map(Vec<(If, If)>),
+    Bin(Text),
+    /// A list: its elements, and the arena index of an improper tail (or [`NO_TAIL`]).
+    List { items: Kids, tail: u32 },
+    /// A tuple; tagged when its first element is an atom and it has more than one.
+    Tuple { tagged: bool, items: Kids },
+    /// A map: keys and values interleaved.
+    Map { pairs: Kids },
 }
 
 impl If {
+    /// The length of the term written on one line.
+    pub(crate) fn one_line_len(&self) -> usize {
+        self.len
+    }
+
     fn is_atomic(&self) -> bool {
         matches!(self.node, Node::Leaf(_))
     }
 }
 
+/// Builds layout trees: the node arena and the leaf text buffer.
+pub(crate) struct Tree {
+    text: String,
+    nodes: Vec<If>,
+    enc: Encoding,
+}
+
+impl Tree {
+    /// An empty builder for `~tp` (Unicode).
+    pub(crate) fn new() -> Self {
+        Tree::with_capacity(0)
+    }
+
+    /// A builder whose leaf buffer starts with room for `bytes`.
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
+        Tree {
+            text: String::with_capacity(bytes),
+            nodes: Vec::new(),
+            enc: Encoding::Unicode,
+        }
+    }
+
+    fn push_text(&mut self, s: &str) -> (Text, usize) {
+        let at = self.text.len();
+        self.text.push_str(s);
+        (
+            Text {
+                at: at as u32,
+                bytes: s.len() as u32,
+            },
+            s.chars().count(),
+        )
+    }
+
+    fn leaf(&mut self, s: &str) -> If {
+        let (t, len) = self.push_text(s);
+        If {
+            node: Node::Leaf(t),
+            len,
+        }
+    }
+
+    fn store(&mut self, items: Vec<If>) -> Kids {
+        let start = self.nodes.len() as u32;
+        let count = items.len() as u32;
+        self.nodes.extend(items);
+        Kids { start, count }
+    }
+
+    fn kids(&self, k: Kids) -> &[If] {
+        &self.nodes[k.start as usize..(k.start + k.count) as usize]
+    }
+
+    fn tail(&self, t: u32) -> Option<&If> {
+        (t != NO_TAIL).then(|| &self.nodes[t as usize])
+    }
+
+    fn leaf_text(&self, t: Text) -> &str {
+        &self.text[t.at as usize..(t.at + t.bytes) as usize]
+    }
+
+    /// The tree of a term (`print_length`).
+    pub(crate) fn term(&mut self, t: &Term<'_>) -> If {
+        print_length(t, self)
+    }
+
+    /// An untagged tuple of trees.
+    pub(crate) fn tuple(&mut self, items: Vec<If>) -> If {
+        let len = list_length(items.iter(), 2);
+        If {
+            node: Node::Tuple {
+                tagged: false,
+                items: self.store(items),
+            },
+            len,
+        }
+    }
+
+    /// A proper list of trees (not a printable string).
+    pub(crate) fn list(&mut self, items: Vec<If>) -> If {
+        if items.is_empty() {
+            return self.leaf("[]");
+        }
+        let len = list_length(items.iter(), 2);
+        If {
+            node: Node::List {
+                items: self.store(items),
+                tail: NO_TAIL,
+            },
+            len,
+        }
+    }
+
+    /// Appends the layout of the tree (`~tp` at column 1, line length 80) to `out`.
+    pub(crate) fn layout_into(&self, root: &If, out: &mut String) {
+        if matches!(root.node, Node::Leaf(_) | Node::Bin(_)) {
+            self.write_into(root, out);
+        } else {
+            layout_to(self, root, 1, 80, out);
+        }
+    }
+
+    fn write(&self, i: &If) -> String {
+        let mut out = String::with_capacity(i.len);
+        self.write_into(i, &mut out);
+        out
+    }
+
+    /// The one-line text of a node (`write/1`).
+    fn write_into(&self, i: &If, out: &mut String) {
+        match i.node {
+            Node::Leaf(t) | Node::Bin(t) => out.push_str(self.leaf_text(t)),
+            Node::List { items, tail } => {
+                out.push('[');
+                self.write_seq(self.kids(items), out);
+                if let Some(t) = self.tail(tail) {
+                    out.push('|');
+                    self.write_into(t, out);
+                }
+                out.push(']');
+            }
+            Node::Tuple { items, .. } => {
+                out.push('{');
+                self.write_seq(self.kids(items), out);
+                out.push('}');
+            }
+            Node::Map { pairs } => {
+                out.push_str("#{");
+                for (n, p) in self.kids(pairs).chunks(2).enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    self.write_pair(p, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    fn write_seq(&self, items: &[If], out: &mut String) {
+        for (n, i) in items.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            self.write_into(i, out);
+        }
+    }
+
+    fn write_pair(&self, pair: &[If], out: &mut String) {
+        self.write_into(&pair[0], out);
+        out.push_str(" => ");
+        self.write_into(&pair[1], out);
+    }
+}
+
 /// `io_lib_pretty:print/6` as `~tp` calls it at column `col` with line length `ll`.
 pub fn pretty_at(t: &Term<'_>, col: usize, ll: usize, enc: Encoding) -> String {
-    let col = col.max(1);
-    let tree = print_length(t, enc);
-    if !matches!(
-        t.kind,
-        TermKind::Tuple(_)
-            | TermKind::List(..)
-            | TermKind::String(_)
-            | TermKind::Map(_)
-            | TermKind::Binary(_)
-    ) {
-        return write(&tree);
+    let mut tree = Tree {
+        text: String::new(),
+        nodes: Vec::new(),
+        enc,
+    };
+    let root = print_length(t, &mut tree);
+    if !is_compound(t) {
+        return tree.write(&root);
     }
-    let m = tree.len as isize;
-    let (ll, coli) = (ll as isize, col as isize);
-    if tree.len as isize >= ll - coli || tree.len as isize > m {
-        let tind = [-1isize, 4]
-            .into_iter()
-            .find(|&i| cind(&tree, coli, ll, m, i, 0, 0).is_ok())
-            .unwrap_or(1);
-        let p = Layout { ll, m, tind };
-        let mut out = String::new();
-        p.pp(&tree, coli, &" ".repeat(col - 1), 0, 0, &mut out);
-        return out;
-    }
-    write(&tree)
+    let mut out = String::with_capacity(root.len + root.len / 4);
+    layout_to(&tree, &root, col.max(1), ll, &mut out);
+    out
 }
 
 /// `io_lib:format("~tp", [T])` at the start of a line: line length 80, Unicode.
@@ -79,52 +248,60 @@ pub fn pretty(t: &Term<'_>) -> String {
 /// [`pretty`] for a term that is no longer needed: it is dropped as soon as its layout tree
 /// is built, so the term, the tree and the text are never all in memory at once.
 pub fn pretty_owned(t: Term<'_>) -> String {
-    let compound = matches!(
+    let compound = is_compound(&t);
+    let mut tree = Tree::new();
+    let root = print_length(&t, &mut tree);
+    drop(t);
+    if !compound {
+        return tree.write(&root);
+    }
+    let mut out = String::with_capacity(root.len + root.len / 4);
+    layout_to(&tree, &root, 1, 80, &mut out);
+    out
+}
+
+/// Terms `print` lays out (others are written with `io_lib:write`).
+fn is_compound(t: &Term<'_>) -> bool {
+    matches!(
         t.kind,
         TermKind::Tuple(_)
             | TermKind::List(..)
             | TermKind::String(_)
             | TermKind::Map(_)
             | TermKind::Binary(_)
-    );
-    let tree = print_length(&t, Encoding::Unicode);
-    drop(t);
-    if !compound {
-        return write(&tree);
-    }
-    layout(&tree, 1, 80)
+    )
 }
 
-/// Lays out a tree: on one line when it fits, else OTP's rules with the tag indentation
-/// `cind` finds.
-fn layout(tree: &If, col: usize, ll: usize) -> String {
-    let m = tree.len as isize;
+/// `print/9` once the tree is built: on one line when it fits, else OTP's rules with the
+/// tag indentation `cind` finds.
+fn layout_to(tree: &Tree, root: &If, col: usize, ll: usize, out: &mut String) {
+    let m = root.len as isize;
     let (ll, coli) = (ll as isize, col as isize);
-    if tree.len as isize >= ll - coli || tree.len as isize > m {
+    if root.len as isize >= ll - coli || root.len as isize > m {
         let tind = [-1isize, 4]
             .into_iter()
-            .find(|&i| cind(tree, coli, ll, m, i, 0, 0).is_ok())
+            .find(|&i| {
+                Cind {
+                    ll,
+                    m,
+                    ind: i,
+                    tree,
+                }
+                .cind(root, coli, 0, 0)
+                .is_ok()
+            })
             .unwrap_or(1);
-        let p = Layout { ll, m, tind };
-        let mut out = String::with_capacity(tree.len + tree.len / 4);
-        p.pp(tree, coli, &" ".repeat(col - 1), 0, 0, &mut out);
-        return out;
+        let p = Layout { ll, m, tind, tree };
+        p.pp(root, coli, &" ".repeat(col - 1), 0, 0, out);
+    } else {
+        tree.write_into(root, out);
     }
-    write(tree)
 }
 
 fn one_line(t: &Term<'_>, enc: Encoding) -> String {
     let mut s = String::new();
     let _ = write_term_as(&mut s, t, enc);
     s
-}
-
-fn leaf(s: String) -> If {
-    let len = s.chars().count();
-    If {
-        node: Node::Leaf(s),
-        len,
-    }
 }
 
 /// Sum of element lengths plus separators, starting from `acc` (`list_length/3`).
@@ -136,14 +313,19 @@ fn list_length<'a>(items: impl Iterator<Item = &'a If>, acc: usize) -> usize {
     total
 }
 
-fn print_length(t: &Term<'_>, enc: Encoding) -> If {
+/// `print_length/6`: the tree of a term, children stored in the arena.
+fn print_length(t: &Term<'_>, tree: &mut Tree) -> If {
+    let enc = tree.enc;
     match &t.kind {
         TermKind::Tuple(items) if !items.is_empty() => {
-            let items: Vec<If> = items.iter().map(|i| print_length(i, enc)).collect();
-            let tagged = items.len() > 1 && t.as_tuple().is_some_and(|x| x[0].as_atom().is_some());
-            let len = list_length(items.iter(), 2);
+            let kids: Vec<If> = items.iter().map(|i| print_length(i, tree)).collect();
+            let tagged = kids.len() > 1 && items[0].as_atom().is_some();
+            let len = list_length(kids.iter(), 2);
             If {
-                node: Node::Tuple { tagged, items },
+                node: Node::Tuple {
+                    tagged,
+                    items: tree.store(kids),
+                },
                 len,
             }
         }
@@ -155,139 +337,120 @@ fn print_length(t: &Term<'_>, enc: Encoding) -> If {
                         .is_some_and(super::print::is_printable_latin1)
                 });
             if printable {
-                return leaf(one_line(t, enc));
+                return tree.leaf(&one_line(t, enc));
             }
-            let items_if: Vec<If> = items.iter().map(|i| print_length(i, enc)).collect();
-            let tail_if = tail.as_ref().map(|t| Box::new(print_length(t, enc)));
-            let len = list_length(items_if.iter().chain(tail_if.as_deref()), 2);
+            let kids: Vec<If> = items.iter().map(|i| print_length(i, tree)).collect();
+            let tail_if = tail.as_ref().map(|t| print_length(t, tree));
+            let len = list_length(kids.iter().chain(tail_if.as_ref()), 2);
+            let items = tree.store(kids);
+            let tail = match tail_if {
+                Some(t) => tree.store(vec![t]).start,
+                None => NO_TAIL,
+            };
             If {
-                node: Node::List(items_if, tail_if),
+                node: Node::List { items, tail },
                 len,
             }
         }
         TermKind::Map(pairs) if !pairs.is_empty() => {
-            let pairs: Vec<(If, If)> = pairs
-                .iter()
-                .map(|(k, v)| (print_length(k, enc), print_length(v, enc)))
-                .collect();
-            let len = 3 + pairs
-                .iter()
-                .enumerate()
-                .map(|(n, (k, v))| k.len + 4 + v.len + usize::from(n > 0))
-                .sum::<usize>();
+            let mut kids = Vec::with_capacity(pairs.len() * 2);
+            let mut len = 3;
+            for (n, (k, v)) in pairs.iter().enumerate() {
+                let (k, v) = (print_length(k, tree), print_length(v, tree));
+                len += k.len + 4 + v.len + usize::from(n > 0);
+                kids.push(k);
+                kids.push(v);
+            }
             If {
-                node: Node::Map(pairs),
+                node: Node::Map {
+                    pairs: tree.store(kids),
+                },
                 len,
             }
         }
         TermKind::Binary(b) if !b.is_empty() => {
             let s = one_line(t, enc);
-            let printable = s.starts_with("<<\"");
-            if printable {
-                leaf(s)
+            if s.starts_with("<<\"") {
+                tree.leaf(&s)
             } else {
-                let len = s.chars().count();
+                let (text, len) = tree.push_text(&s);
                 If {
-                    node: Node::Bin(s),
+                    node: Node::Bin(text),
                     len,
                 }
             }
         }
-        _ => leaf(one_line(t, enc)),
-    }
-}
-
-fn write(i: &If) -> String {
-    let mut out = String::new();
-    write_into(i, &mut out);
-    out
-}
-
-fn write_into(i: &If, out: &mut String) {
-    match &i.node {
-        Node::Leaf(s) | Node::Bin(s) => out.push_str(s),
-        Node::List(items, tail) => {
-            out.push('[');
-            write_seq(items, out);
-            if let Some(t) = tail {
-                out.push('|');
-                write_into(t, out);
+        _ => {
+            // Atoms, numbers and the like: written straight into the shared buffer.
+            let at = tree.text.len();
+            let _ = write_term_as(&mut tree.text, t, enc);
+            let s = &tree.text[at..];
+            let len = if s.is_ascii() {
+                s.len()
+            } else {
+                s.chars().count()
+            };
+            If {
+                node: Node::Leaf(Text {
+                    at: at as u32,
+                    bytes: s.len() as u32,
+                }),
+                len,
             }
-            out.push(']');
-        }
-        Node::Tuple { items, .. } => {
-            out.push('{');
-            write_seq(items, out);
-            out.push('}');
-        }
-        Node::Map(pairs) => {
-            out.push_str("#{");
-            for (n, p) in pairs.iter().enumerate() {
-                if n > 0 {
-                    out.push(',');
-                }
-                write_pair(p, out);
-            }
-            out.push('}');
         }
     }
 }
 
-fn write_seq(items: &[If], out: &mut String) {
-    for (n, i) in items.iter().enumerate() {
-        if n > 0 {
-            out.push(',');
-        }
-        write_into(i, out);
-    }
+fn pair_len(p: &[If]) -> usize {
+    p[0].len + 4 + p[1].len
 }
 
-fn write_pair((k, v): &(If, If), out: &mut String) {
-    write_into(k, out);
-    out.push_str(" => ");
-    write_into(v, out);
+fn pair_atomic(p: &[If]) -> bool {
+    p[0].is_atomic() && p[1].is_atomic()
 }
 
-fn pair_len((k, v): &(If, If)) -> usize {
-    k.len + 4 + v.len
-}
-
-/// What follows an element inside a list or tuple: more elements, an improper tail, or nothing.
+/// What follows an element inside a list or tuple: more elements and an improper tail.
 #[derive(Clone, Copy)]
-enum Rest<'a> {
-    Items(&'a [If], Option<&'a If>),
-}
+struct Rest<'a>(&'a [If], Option<&'a If>);
 
-impl<'a> Rest<'a> {
+impl Rest<'_> {
     /// `last_depth/2`: 0 when more elements follow, else one more closing bracket.
     fn last_depth(self, ld: isize) -> isize {
-        let Rest::Items(items, _) = self;
-        if items.is_empty() { ld + 1 } else { 0 }
+        if self.0.is_empty() { ld + 1 } else { 0 }
     }
 }
 
 /// The layout parameters of one `print` call.
-struct Layout {
+struct Layout<'t> {
     ll: isize,
     m: isize,
     tind: isize,
+    tree: &'t Tree,
 }
 
-impl Layout {
+impl Layout<'_> {
     fn fits(&self, i: &If, col: isize, ld: isize, w: isize) -> bool {
         (i.len as isize) < self.ll - col - ld && i.len as isize + w + ld <= self.m
     }
 
+    /// The one-element-per-line test of `pp_tail` for element `e` after column `col`.
+    fn packs(&self, e_len: isize, col: isize, ld1: isize, w: isize) -> bool {
+        if ld1 == 0 {
+            e_len + 1 < self.ll - col && w + e_len + 1 <= self.m
+        } else {
+            e_len < self.ll - col - ld1 && w + e_len + ld1 <= self.m
+        }
+    }
+
     fn pp(&self, i: &If, col: isize, ind: &str, ld: isize, w: isize, out: &mut String) {
         if self.fits(i, col, ld, w) {
-            return write_into(i, out);
+            return self.tree.write_into(i, out);
         }
-        match &i.node {
-            Node::List(items, tail) => {
+        match i.node {
+            Node::List { items, tail } => {
                 out.push('[');
                 self.pp_list(
-                    items,
-                    tail.as_deref(),
+                    Rest(self.tree.kids(items), self.tree.tail(tail)),
                     col + 1,
                     &format!(" {ind}"),
                     ld,
@@ -302,7 +465,7 @@ impl Layout {
                 items,
             } => {
                 out.push('{');
-                self.pp_tag_tuple(items, col, ind, ld, w + 1, out);
+                self.pp_tag_tuple(self.tree.kids(items), col, ind, ld, w + 1, out);
                 out.push('}');
             }
             Node::Tuple {
@@ -311,8 +474,7 @@ impl Layout {
             } => {
                 out.push('{');
                 self.pp_list(
-                    items,
-                    None,
+                    Rest(self.tree.kids(items), None),
                     col + 1,
                     &format!(" {ind}"),
                     ld,
@@ -322,12 +484,19 @@ impl Layout {
                 );
                 out.push('}');
             }
-            Node::Map(pairs) => {
+            Node::Map { pairs } => {
                 out.push_str("#{");
-                self.pp_map(pairs, col + 2, &format!("  {ind}"), ld, w + 1, out);
+                self.pp_map(
+                    self.tree.kids(pairs),
+                    col + 2,
+                    &format!("  {ind}"),
+                    ld,
+                    w + 1,
+                    out,
+                );
                 out.push('}');
             }
-            Node::Leaf(s) | Node::Bin(s) => out.push_str(s),
+            Node::Leaf(_) | Node::Bin(_) => self.tree.write_into(i, out),
         }
     }
 
@@ -344,11 +513,11 @@ impl Layout {
         let tlen = tag.len as isize;
         let tag_ind = tlen + 2;
         let tcol = col + tag_ind;
-        write_into(tag, out);
+        self.tree.write_into(tag, out);
         if self.tind > 0 && tag_ind > self.tind {
             let indent = format!("{}{ind}", " ".repeat(self.tind as usize));
             self.pp_tail(
-                Rest::Items(&items[1..], None),
+                Rest(&items[1..], None),
                 col + self.tind,
                 tcol,
                 &indent,
@@ -360,15 +529,22 @@ impl Layout {
         } else {
             out.push(',');
             let indent = format!("{}{ind}", " ".repeat(tag_ind as usize));
-            self.pp_list(&items[1..], None, tcol, &indent, ld, ',', w + tlen + 1, out);
+            self.pp_list(
+                Rest(&items[1..], None),
+                tcol,
+                &indent,
+                ld,
+                ',',
+                w + tlen + 1,
+                out,
+            );
         }
     }
 
     #[allow(clippy::too_many_arguments)]
     fn pp_list(
         &self,
-        items: &[If],
-        tail: Option<&If>,
+        rest: Rest<'_>,
         col0: isize,
         ind: &str,
         ld: isize,
@@ -376,16 +552,15 @@ impl Layout {
         w: isize,
         out: &mut String,
     ) {
-        let Some((first, rest)) = items.split_first() else {
+        let Some((first, more)) = rest.0.split_first() else {
             return;
         };
-        let rest = Rest::Items(rest, tail);
-        let we = self.pp_element(first, col0, ind, rest.last_depth(ld), w, out);
-        self.pp_tail(rest, col0, col0 + we, ind, ld, sep, w + we, out);
+        let more = Rest(more, rest.1);
+        let we = self.pp_element(first, col0, ind, more.last_depth(ld), w, out);
+        self.pp_tail(more, col0, col0 + we, ind, ld, sep, w + we, out);
     }
 
-    /// `pp_tail/10`, as a loop: OTP's tail recursion, one step per element (a relup's
-    /// instruction list can hold tens of thousands).
+    /// `pp_tail/10`, as a loop (a relup's instruction list can hold tens of thousands).
     #[allow(clippy::too_many_arguments)]
     fn pp_tail(
         &self,
@@ -398,19 +573,13 @@ impl Layout {
         mut w: isize,
         out: &mut String,
     ) {
-        let Rest::Items(mut items, tail) = rest;
+        let Rest(mut items, tail) = rest;
         while let Some((e, more)) = items.split_first() {
-            let ld1 = Rest::Items(more, tail).last_depth(ld);
+            let ld1 = Rest(more, tail).last_depth(ld);
             let elen = 1 + e.len as isize;
-            let packs = e.is_atomic()
-                && if ld1 == 0 {
-                    elen + 1 < self.ll - col && w + elen + 1 <= self.m
-                } else {
-                    elen < self.ll - col - ld1 && w + elen + ld1 <= self.m
-                };
-            if packs {
+            if e.is_atomic() && self.packs(elen, col, ld1, w) {
                 out.push(',');
-                write_into(e, out);
+                self.tree.write_into(e, out);
                 col += elen;
                 w += elen;
             } else {
@@ -429,7 +598,7 @@ impl Layout {
                 && len + 1 < self.ll - col - (ld + 1)
                 && len + 1 + w + (ld + 1) <= self.m
             {
-                write_into(e, out);
+                self.tree.write_into(e, out);
             } else {
                 out.push('\n');
                 out.push_str(ind);
@@ -448,7 +617,7 @@ impl Layout {
         out: &mut String,
     ) -> isize {
         if e.is_atomic() && self.fits(e, col, ld, w) {
-            write_into(e, out);
+            self.tree.write_into(e, out);
             e.len as isize
         } else {
             self.pp(e, col, ind, ld, w, out);
@@ -456,34 +625,25 @@ impl Layout {
         }
     }
 
-    fn pp_map(
-        &self,
-        pairs: &[(If, If)],
-        col: isize,
-        ind: &str,
-        ld: isize,
-        w: isize,
-        out: &mut String,
-    ) {
-        let Some((first, rest)) = pairs.split_first() else {
-            return;
-        };
-        let ld_first = if rest.is_empty() { ld + 1 } else { 0 };
-        let pw = self.pp_pair(first, col, ind, ld_first, w, out);
+    fn pp_map(&self, pairs: &[If], col: isize, ind: &str, ld: isize, w: isize, out: &mut String) {
+        let mut pairs = pairs.chunks(2);
+        let Some(first) = pairs.next() else { return };
+        let rest: Vec<&[If]> = pairs.collect();
+        let pw = self.pp_pair(
+            first,
+            col,
+            ind,
+            if rest.is_empty() { ld + 1 } else { 0 },
+            w,
+            out,
+        );
         let (mut c, mut w) = (col + pw, pw);
         for (n, p) in rest.iter().enumerate() {
             let ld1 = if n + 1 < rest.len() { 0 } else { ld + 1 };
             let elen = 1 + pair_len(p) as isize;
-            let atomic = p.0.is_atomic() && p.1.is_atomic();
-            let packs = atomic
-                && if ld1 == 0 {
-                    elen + 1 < self.ll - c && w + elen + 1 <= self.m
-                } else {
-                    elen < self.ll - c - ld1 && w + elen + ld1 <= self.m
-                };
-            if packs {
+            if pair_atomic(p) && self.packs(elen, c, ld1, w) {
                 out.push(',');
-                write_pair(p, out);
+                self.tree.write_pair(p, out);
                 c += elen;
                 w += elen;
             } else {
@@ -498,7 +658,7 @@ impl Layout {
 
     fn pp_pair(
         &self,
-        p: &(If, If),
+        p: &[If],
         col: isize,
         ind: &str,
         ld: isize,
@@ -507,19 +667,15 @@ impl Layout {
     ) -> isize {
         let len = pair_len(p) as isize;
         if len < self.ll - col - ld && len + w + ld <= self.m {
-            write_pair(p, out);
-            return if p.0.is_atomic() && p.1.is_atomic() {
-                len
-            } else {
-                self.ll
-            };
+            self.tree.write_pair(p, out);
+            return if pair_atomic(p) { len } else { self.ll };
         }
         let i = if self.tind > 0 { self.tind } else { 4 };
         let vind = format!("{}{ind}", " ".repeat(i as usize));
-        self.pp(&p.0, col, ind, ld, w, out);
+        self.pp(&p[0], col, ind, ld, w, out);
         out.push_str(" =>\n");
         out.push_str(&vind);
-        self.pp(&p.1, col + i, &vind, ld, 0, out);
+        self.pp(&p[1], col + i, &vind, ld, 0, out);
         self.ll
     }
 }
@@ -527,222 +683,158 @@ impl Layout {
 /// OTP throws `no_good` when a tagged tuple's indentation would exceed half the line.
 struct NoGood;
 
-fn cfits(i: &If, col: isize, ll: isize, m: isize, ld: isize, w: isize) -> bool {
-    (i.len as isize) < ll - col - ld && i.len as isize + w + ld <= m
-}
-
-/// `cind/7`: checks that tag indentation `ind` works for the whole term.
-fn cind(
-    i: &If,
-    col: isize,
+/// `cind/7` and its helpers: checks that tag indentation `ind` works for the whole term.
+struct Cind<'t> {
     ll: isize,
     m: isize,
     ind: isize,
-    ld: isize,
-    w: isize,
-) -> Result<(), NoGood> {
-    if cfits(i, col, ll, m, ld, w) {
-        return Ok(());
+    tree: &'t Tree,
+}
+
+impl Cind<'_> {
+    fn fits(&self, i: &If, col: isize, ld: isize, w: isize) -> bool {
+        (i.len as isize) < self.ll - col - ld && i.len as isize + w + ld <= self.m
     }
-    match &i.node {
-        Node::List(items, tail) => {
-            cind_list(items, tail.as_deref(), col + 1, ll, m, ind, ld, w + 1)
+
+    fn packs(&self, e_len: isize, col: isize, ld1: isize, w: isize) -> bool {
+        if ld1 == 0 {
+            e_len + 1 < self.ll - col && w + e_len + 1 <= self.m
+        } else {
+            e_len < self.ll - col - ld1 && w + e_len + ld1 <= self.m
         }
-        Node::Tuple {
-            tagged: true,
-            items,
-        } => cind_tag_tuple(items, col, ll, m, ind, ld, w + 1),
-        Node::Tuple {
-            tagged: false,
-            items,
-        } => cind_list(items, None, col + 1, ll, m, ind, ld, w + 1),
-        Node::Map(pairs) => cind_map(pairs, col + 2, ll, m, ind, ld, w + 2),
-        Node::Leaf(_) | Node::Bin(_) => Ok(()),
     }
-}
 
-#[allow(clippy::too_many_arguments)]
-fn cind_tag_tuple(
-    items: &[If],
-    col: isize,
-    ll: isize,
-    m: isize,
-    ind: isize,
-    ld: isize,
-    w: isize,
-) -> Result<(), NoGood> {
-    let tlen = items[0].len as isize;
-    let tag_ind = tlen + 2;
-    let tcol = col + tag_ind;
-    if ind > 0 && tag_ind > ind {
-        let col1 = col + ind;
-        if m + col1 <= ll || col1 <= ll / 2 {
-            cind_tail(
-                Rest::Items(&items[1..], None),
-                col1,
-                tcol,
-                ll,
-                m,
-                ind,
+    fn cind(&self, i: &If, col: isize, ld: isize, w: isize) -> Result<(), NoGood> {
+        if self.fits(i, col, ld, w) {
+            return Ok(());
+        }
+        match i.node {
+            Node::List { items, tail } => self.list(
+                Rest(self.tree.kids(items), self.tree.tail(tail)),
+                col + 1,
                 ld,
-                w + tlen,
-            )
+                w + 1,
+            ),
+            Node::Tuple {
+                tagged: true,
+                items,
+            } => self.tag_tuple(self.tree.kids(items), col, ld, w + 1),
+            Node::Tuple {
+                tagged: false,
+                items,
+            } => self.list(Rest(self.tree.kids(items), None), col + 1, ld, w + 1),
+            Node::Map { pairs } => self.map(self.tree.kids(pairs), col + 2, ld, w + 2),
+            Node::Leaf(_) | Node::Bin(_) => Ok(()),
+        }
+    }
+
+    fn tag_tuple(&self, items: &[If], col: isize, ld: isize, w: isize) -> Result<(), NoGood> {
+        let tlen = items[0].len as isize;
+        let tag_ind = tlen + 2;
+        let tcol = col + tag_ind;
+        if self.ind > 0 && tag_ind > self.ind {
+            let col1 = col + self.ind;
+            if self.m + col1 <= self.ll || col1 <= self.ll / 2 {
+                self.tail(Rest(&items[1..], None), col1, tcol, ld, w + tlen)
+            } else {
+                Err(NoGood)
+            }
+        } else if self.m + tcol < self.ll || tcol < self.ll / 2 {
+            self.list(Rest(&items[1..], None), tcol, ld, w + tlen + 1)
         } else {
             Err(NoGood)
         }
-    } else if m + tcol < ll || tcol < ll / 2 {
-        cind_list(&items[1..], None, tcol, ll, m, ind, ld, w + tlen + 1)
-    } else {
-        Err(NoGood)
     }
-}
 
-#[allow(clippy::too_many_arguments)]
-fn cind_list(
-    items: &[If],
-    tail: Option<&If>,
-    col0: isize,
-    ll: isize,
-    m: isize,
-    ind: isize,
-    ld: isize,
-    w: isize,
-) -> Result<(), NoGood> {
-    let Some((first, rest)) = items.split_first() else {
-        return Ok(());
-    };
-    let rest = Rest::Items(rest, tail);
-    let we = cind_element(first, col0, ll, m, ind, rest.last_depth(ld), w)?;
-    cind_tail(rest, col0, col0 + we, ll, m, ind, ld, w + we)
-}
+    fn list(&self, rest: Rest<'_>, col0: isize, ld: isize, w: isize) -> Result<(), NoGood> {
+        let Some((first, more)) = rest.0.split_first() else {
+            return Ok(());
+        };
+        let more = Rest(more, rest.1);
+        let we = self.element(first, col0, more.last_depth(ld), w)?;
+        self.tail(more, col0, col0 + we, ld, w + we)
+    }
 
-/// `cind_tail/8`, as a loop (see [`Layout::pp_tail`]).
-#[allow(clippy::too_many_arguments)]
-fn cind_tail(
-    rest: Rest<'_>,
-    col0: isize,
-    mut col: isize,
-    ll: isize,
-    m: isize,
-    ind: isize,
-    ld: isize,
-    mut w: isize,
-) -> Result<(), NoGood> {
-    let Rest::Items(mut items, tail) = rest;
-    while let Some((e, more)) = items.split_first() {
-        let ld1 = Rest::Items(more, tail).last_depth(ld);
-        let elen = 1 + e.len as isize;
-        let packs = e.is_atomic()
-            && if ld1 == 0 {
-                elen + 1 < ll - col && w + elen + 1 <= m
+    /// `cind_tail/8`, as a loop (see [`Layout::pp_tail`]).
+    fn tail(
+        &self,
+        rest: Rest<'_>,
+        col0: isize,
+        mut col: isize,
+        ld: isize,
+        mut w: isize,
+    ) -> Result<(), NoGood> {
+        let Rest(mut items, tail) = rest;
+        while let Some((e, more)) = items.split_first() {
+            let ld1 = Rest(more, tail).last_depth(ld);
+            let elen = 1 + e.len as isize;
+            if e.is_atomic() && self.packs(elen, col, ld1, w) {
+                col += elen;
+                w += elen;
             } else {
-                elen < ll - col - ld1 && w + elen + ld1 <= m
-            };
-        if packs {
-            col += elen;
-            w += elen;
-        } else {
-            let we = cind_element(e, col0, ll, m, ind, ld1, 0)?;
-            col = col0 + we;
-            w = we;
+                let we = self.element(e, col0, ld1, 0)?;
+                col = col0 + we;
+                w = we;
+            }
+            items = more;
         }
-        items = more;
+        match tail {
+            Some(e) => {
+                let len = e.len as isize;
+                if e.is_atomic()
+                    && len + 1 < self.ll - col - (ld + 1)
+                    && len + 1 + w + (ld + 1) <= self.m
+                {
+                    Ok(())
+                } else {
+                    self.cind(e, col, ld + 1, 0)
+                }
+            }
+            None => Ok(()),
+        }
     }
-    match tail {
-        Some(e) => {
-            let len = e.len as isize;
-            if e.is_atomic() && len + 1 < ll - col - (ld + 1) && len + 1 + w + (ld + 1) <= m {
-                Ok(())
+
+    fn element(&self, e: &If, col: isize, ld: isize, w: isize) -> Result<isize, NoGood> {
+        if e.is_atomic() && self.fits(e, col, ld, w) {
+            return Ok(e.len as isize);
+        }
+        self.cind(e, col, ld, w)?;
+        Ok(self.ll)
+    }
+
+    fn map(&self, pairs: &[If], col: isize, ld: isize, w: isize) -> Result<(), NoGood> {
+        let mut pairs = pairs.chunks(2);
+        let Some(first) = pairs.next() else {
+            return Ok(());
+        };
+        let rest: Vec<&[If]> = pairs.collect();
+        let pw = self.pair(first, col, if rest.is_empty() { ld + 1 } else { 0 }, w)?;
+        let (mut c, mut w) = (col + pw, w + pw);
+        for (n, p) in rest.iter().enumerate() {
+            let ld1 = if n + 1 < rest.len() { 0 } else { ld + 1 };
+            let elen = 1 + pair_len(p) as isize;
+            if pair_atomic(p) && self.packs(elen, c, ld1, w) {
+                c += elen;
+                w += elen;
             } else {
-                cind(e, col, ll, m, ind, ld + 1, 0)
+                let pw = self.pair(p, col, ld1, 0)?;
+                c = col + pw;
+                w = pw;
             }
         }
-        None => Ok(()),
+        Ok(())
     }
-}
 
-fn cind_element(
-    e: &If,
-    col: isize,
-    ll: isize,
-    m: isize,
-    ind: isize,
-    ld: isize,
-    w: isize,
-) -> Result<isize, NoGood> {
-    if e.is_atomic() && cfits(e, col, ll, m, ld, w) {
-        return Ok(e.len as isize);
-    }
-    cind(e, col, ll, m, ind, ld, w)?;
-    Ok(ll)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn cind_map(
-    pairs: &[(If, If)],
-    col: isize,
-    ll: isize,
-    m: isize,
-    ind: isize,
-    ld: isize,
-    w: isize,
-) -> Result<(), NoGood> {
-    let Some((first, rest)) = pairs.split_first() else {
-        return Ok(());
-    };
-    let pw = cind_pair(
-        first,
-        col,
-        ll,
-        m,
-        ind,
-        if rest.is_empty() { ld + 1 } else { 0 },
-        w,
-    )?;
-    let (mut c, mut w) = (col + pw, w + pw);
-    for (n, p) in rest.iter().enumerate() {
-        let ld1 = if n + 1 < rest.len() { 0 } else { ld + 1 };
-        let elen = 1 + pair_len(p) as isize;
-        let atomic = p.0.is_atomic() && p.1.is_atomic();
-        let packs = atomic
-            && if ld1 == 0 {
-                elen + 1 < ll - c && w + elen + 1 <= m
-            } else {
-                elen < ll - c - ld1 && w + elen + ld1 <= m
-            };
-        if packs {
-            c += elen;
-            w += elen;
-        } else {
-            let pw = cind_pair(p, col, ll, m, ind, ld1, 0)?;
-            c = col + pw;
-            w = pw;
+    fn pair(&self, p: &[If], col: isize, ld: isize, w: isize) -> Result<isize, NoGood> {
+        let len = pair_len(p) as isize;
+        if len < self.ll - col - ld && len + w + ld <= self.m {
+            return Ok(if pair_atomic(p) { len } else { self.ll });
         }
+        self.cind(&p[0], col, ld, w)?;
+        let i = if self.ind > 0 { self.ind } else { 4 };
+        self.cind(&p[1], col + i, ld, 0)?;
+        Ok(self.ll)
     }
-    Ok(())
-}
-
-fn cind_pair(
-    p: &(If, If),
-    col: isize,
-    ll: isize,
-    m: isize,
-    ind: isize,
-    ld: isize,
-    w: isize,
-) -> Result<isize, NoGood> {
-    let len = pair_len(p) as isize;
-    if len < ll - col - ld && len + w + ld <= m {
-        return Ok(if p.0.is_atomic() && p.1.is_atomic() {
-            len
-        } else {
-            ll
-        });
-    }
-    cind(&p.0, col, ll, m, ind, ld, w)?;
-    let i = if ind > 0 { ind } else { 4 };
-    cind(&p.1, col + i, ll, m, ind, ld, 0)?;
-    Ok(ll)
 }
 
 #[cfg(test)]
@@ -765,5 +857,10 @@ mod tests {
             .join()
             .unwrap();
         assert_eq!(text.lines().count(), 100_000);
+    }
+
+    #[test]
+    fn a_node_takes_24_bytes() {
+        assert_eq!(std::mem::size_of::<super::If>(), 24);
     }
 }
