@@ -229,7 +229,7 @@ fn decode_update(t: &Term<'_>, a: &[Term<'_>]) -> Res<Instruction> {
             update(
                 m,
                 defaults,
-                Change::Advanced(Term::nil()),
+                Change::Advanced(Box::new(Term::nil())),
                 brutal,
                 brutal,
                 None,
@@ -450,7 +450,7 @@ fn decode_low_tuple(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<LowLevel> {
         ("sync_nodes", [id, target]) => sync_nodes(id, target),
         ("apply", [mfa_term]) => match mfa_term.as_tuple() {
             Some([m, f, args]) => Ok(LowLevel::Apply {
-                mfa: mfa(m, f, args)?,
+                mfa: Box::new(mfa(m, f, args)?),
             }),
             _ => Err(bad()),
         },
@@ -469,7 +469,7 @@ fn load_object_code(lib: &Term<'_>, vsn: &Term<'_>, mods: &Term<'_>) -> Res<LowL
     let modules = atom_list(mods, K::BadModule)?;
     Ok(LowLevel::LoadObjectCode {
         application,
-        vsn: vsn.clone().into_owned(),
+        vsn: Box::new(vsn.clone().into_owned()),
         modules,
     })
 }
@@ -520,8 +520,8 @@ fn sync_nodes(id: &Term<'_>, target: &Term<'_>) -> Res<LowLevel> {
         _ => SyncTarget::Nodes(atom_list(target, K::BadNode)?),
     };
     Ok(LowLevel::SyncNodes {
-        id: id.clone().into_owned(),
-        target,
+        id: Box::new(id.clone().into_owned()),
+        target: Box::new(target),
     })
 }
 
@@ -559,7 +559,7 @@ fn change(t: &Term<'_>) -> Res<Change> {
     }
     match t.as_tuple() {
         Some([tag, extra]) if tag.is_atom("advanced") => {
-            Ok(Change::Advanced(extra.clone().into_owned()))
+            Ok(Change::Advanced(Box::new(extra.clone().into_owned())))
         }
         _ => Err(SyntaxError::new(K::BadChange, t)),
     }

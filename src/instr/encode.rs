@@ -157,7 +157,7 @@ impl LowLevel {
             LowLevel::Stop { modules } => tagged("stop", [atoms(modules)]),
             LowLevel::Start { modules } => tagged("start", [atoms(modules)]),
             LowLevel::SyncNodes { id, target } => {
-                let target = match target {
+                let target = match &**target {
                     SyncTarget::Nodes(nodes) => atoms(nodes),
                     SyncTarget::Mfa(mfa) => mfa.term(),
                 };

@@ -23,8 +23,22 @@ use crate::term::Term;
 /// An Erlang atom naming a module, an application, a function or a node. The text is shared:
 /// a module named in many instructions (suspend, load, resume, load_object_code) is one
 /// allocation, and cloning an atom is a reference-count increment.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Eq, PartialOrd, Ord)]
 pub struct Atom(std::sync::Arc<str>);
+
+impl std::hash::Hash for Atom {
+    /// By text, consistent with equality (equal pointers imply equal text).
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.hash(h);
+    }
+}
+
+impl PartialEq for Atom {
+    /// The same shared text is the same atom without comparing characters.
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
 
 impl Atom {
     /// The atom's text.
@@ -178,8 +192,9 @@ pub enum LowLevel {
     LoadObjectCode {
         /// The application (library) holding the modules.
         application: Atom,
-        /// Its version (a string in practice; OTP only checks that it is a list).
-        vsn: Term<'static>,
+        /// Its version (a string in practice; OTP only checks that it is a list). Boxed,
+        /// like the other rare payloads, to keep every instruction small.
+        vsn: Box<Term<'static>>,
         /// The modules to read.
         modules: Vec<Atom>,
     },
@@ -239,14 +254,14 @@ pub enum LowLevel {
     /// `{sync_nodes, Id, [Node] | {M, F, A}}`.
     SyncNodes {
         /// Any term naming the synchronization point.
-        id: Term<'static>,
+        id: Box<Term<'static>>,
         /// The nodes, or how to find them.
-        target: SyncTarget,
+        target: Box<SyncTarget>,
     },
     /// `{apply, {M, F, A}}`.
     Apply {
         /// What to call.
-        mfa: Mfa,
+        mfa: Box<Mfa>,
     },
     /// `restart_new_emulator`: reboot into a new emulator (moved first on upgrade).
     RestartNewEmulator,
@@ -278,4 +293,17 @@ pub fn script_to_term(script: &[LowLevel]) -> Term<'static> {
 /// [`script_to_term`], borrowing the instructions' atoms and terms (no copies of text).
 pub fn script_term(script: &[LowLevel]) -> Term<'_> {
     Term::list(script.iter().map(LowLevel::term).collect())
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// Translation and planning move hundreds of thousands of these: rare payloads are boxed.
+    #[test]
+    fn a_low_level_instruction_takes_at_most_56_bytes() {
+        assert!(
+            std::mem::size_of::<super::LowLevel>() <= 56,
+            "{}",
+            std::mem::size_of::<super::LowLevel>()
+        );
+    }
 }

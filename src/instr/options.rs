@@ -44,8 +44,9 @@ impl PurgeMethod {
 pub enum Change {
     /// `soft`: suspend, load, resume; no `code_change`.
     Soft,
-    /// `{advanced, Extra}`: `code_change` is called with `Extra`.
-    Advanced(Term<'static>),
+    /// `{advanced, Extra}`: `code_change` is called with `Extra` (boxed: it keeps every
+    /// update instruction small).
+    Advanced(Box<Term<'static>>),
 }
 
 /// Whether a module's `code_change` on downgrade runs before (`dynamic`) or after (`static`)

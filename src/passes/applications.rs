@@ -143,10 +143,10 @@ fn stop_and_remove(old: &Application) -> Vec<Step> {
 
 fn apply(function: &str, args: Vec<Term<'static>>) -> Step {
     Step::Low(LowLevel::Apply {
-        mfa: Mfa {
+        mfa: Box::new(Mfa {
             module: Atom::from("application"),
             function: Atom::from(function),
             args: Term::list(args),
-        },
+        }),
     })
 }

@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use super::fxhash::FxHashMap;
+
 use super::{Apps, TranslateError};
 use crate::instr::{
     Atom, Change, CodeChangeMode, LowLevel, ModType, Mode, PurgeMethod, SuspendItem, Timeout,
@@ -108,7 +110,8 @@ pub(crate) fn run(
 
 /// Edges "i depends on j" by instruction index; errors `muldef_module` then `undef_module`.
 fn dependency_edges(deps: &[&Dep]) -> Result<Vec<Vec<usize>>, TranslateError> {
-    let mut index: HashMap<&Atom, usize> = HashMap::with_capacity(deps.len());
+    let mut index: FxHashMap<&Atom, usize> =
+        FxHashMap::with_capacity_and_hasher(deps.len(), Default::default());
     for (n, d) in deps.iter().enumerate() {
         if index.insert(&d.module, n).is_some() {
             return Err(TranslateError::MuldefModule {
@@ -174,14 +177,14 @@ fn push_object_code(
         modules,
     }) = list.last_mut()
     {
-        if a == application && v == vsn {
+        if a == application && **v == *vsn {
             modules.push(module.clone());
             return;
         }
     }
     list.push(LowLevel::LoadObjectCode {
         application: application.clone(),
-        vsn: vsn.clone(),
+        vsn: Box::new(vsn.clone()),
         modules: vec![module.clone()],
     });
 }
@@ -190,7 +193,7 @@ fn translate_group(
     mode: Mode,
     group: &[&Dep],
     apps: &Apps,
-    owner: &HashMap<&Atom, usize>,
+    owner: &FxHashMap<&Atom, usize>,
     out: &mut Lowered,
 ) -> Result<(), TranslateError> {
     let suspend: Vec<SuspendItem> = group
@@ -222,7 +225,9 @@ fn translate_group(
                     mod_type,
                     change: Change::Advanced(ref extra),
                     ..
-                } if want.is_none_or(|w| w == mod_type) => Some((d.module.clone(), extra.clone())),
+                } if want.is_none_or(|w| w == mod_type) => {
+                    Some((d.module.clone(), (**extra).clone()))
+                }
                 _ => None,
             })
             .collect()

@@ -5,7 +5,7 @@
 //! two versions is `conflicting_versions`, reporting the first version and the **last**
 //! conflicting one, as OTP does. Linear in the number of modules.
 
-use std::collections::{HashMap, HashSet};
+use super::fxhash::{FxHashMap, FxHashSet};
 
 use super::TranslateError;
 use crate::instr::{Atom, LowLevel};
@@ -13,10 +13,10 @@ use crate::term::Term;
 
 /// Merges the before-PONR part: merged `load_object_code`s first, then the `apply`s in order.
 pub(crate) fn run(before: Vec<LowLevel>) -> Result<Vec<LowLevel>, TranslateError> {
-    let mut libs: Vec<(Atom, Term<'static>, Vec<Vec<Atom>>)> = Vec::new();
-    let mut slot: HashMap<Atom, usize> = HashMap::new();
+    let mut libs: Vec<(Atom, Box<Term<'static>>, Vec<Vec<Atom>>)> = Vec::new();
+    let mut slot: FxHashMap<Atom, usize> = FxHashMap::default();
     let mut rest = Vec::new();
-    let mut conflict: Vec<Option<Term<'static>>> = Vec::new();
+    let mut conflict: Vec<Option<Box<Term<'static>>>> = Vec::new();
     for instr in before {
         match instr {
             LowLevel::LoadObjectCode {
@@ -44,8 +44,8 @@ pub(crate) fn run(before: Vec<LowLevel>) -> Result<Vec<LowLevel>, TranslateError
         if let Some(other_vsn) = conflict {
             return Err(TranslateError::ConflictingVersions {
                 application,
-                vsn,
-                other_vsn,
+                vsn: *vsn,
+                other_vsn: *other_vsn,
             });
         }
         out.push(LowLevel::LoadObjectCode {
@@ -62,7 +62,7 @@ pub(crate) fn run(before: Vec<LowLevel>) -> Result<Vec<LowLevel>, TranslateError
 /// followed by Y: concatenation in which a module repeated across lists keeps only its last
 /// occurrence (repeats inside one list are kept, as in OTP).
 fn union_keep_last(lists: Vec<Vec<Atom>>) -> Vec<Atom> {
-    let mut seen: HashSet<Atom> = HashSet::new();
+    let mut seen: FxHashSet<Atom> = FxHashSet::default();
     let mut chunks: Vec<Vec<Atom>> = Vec::with_capacity(lists.len());
     for list in lists.into_iter().rev() {
         let kept: Vec<Atom> = list

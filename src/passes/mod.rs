@@ -7,11 +7,14 @@ mod check;
 mod dependent;
 mod emulator;
 mod error;
+mod fxhash;
 mod merge;
 mod split;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+use fxhash::FxHashMap;
 
 use serde::Serialize;
 
@@ -57,8 +60,8 @@ impl Apps {
     }
 
     /// For each module, the index of the first application that lists it.
-    pub(crate) fn module_owners(&self) -> HashMap<&Atom, usize> {
-        let mut owners = HashMap::new();
+    pub(crate) fn module_owners(&self) -> FxHashMap<&Atom, usize> {
+        let mut owners = FxHashMap::default();
         for (n, app) in self.0.iter().enumerate() {
             for m in &app.modules {
                 owners.entry(m).or_insert(n);
@@ -188,7 +191,7 @@ fn final_check(before: &[LowLevel]) -> Result<(), TranslateError> {
             if !vsn.is_list() {
                 return Err(TranslateError::Syntax(crate::instr::SyntaxError {
                     kind: crate::instr::SyntaxErrorKind::BadLibVsn,
-                    culprit: vsn.clone(),
+                    culprit: (**vsn).clone(),
                     span: crate::span::Span::default(),
                 }));
             }

@@ -151,7 +151,8 @@ fn entry(
     options: &PlanOptions,
     warnings: &mut Vec<Warning>,
 ) -> Result<RelupEntry, PlanError> {
-    let mut scripts = collect_appup_scripts(mode, top, base, warnings)?;
+    let sources = appup_sources(top, base);
+    let mut scripts = collect_appup_scripts(mode, &sources, warnings)?;
     let (from, to) = if mode == Mode::Up {
         (&base.release, &top.release)
     } else {
@@ -252,33 +253,53 @@ fn fix_r15_sasl_upgrade(
     });
 }
 
-/// The appup script of every application (start order) whose version differs in `base`.
-fn collect_appup_scripts(
-    mode: Mode,
-    top: &LoadedRelease,
-    base: &LoadedRelease,
-    warnings: &mut Vec<Warning>,
-) -> Result<Vec<Term<'static>>, PlanError> {
-    let mut scripts = Vec::new();
-    for app in &top.apps {
-        let Some(base_vsn) = base.release.app_vsn(&app.name) else {
-            continue;
-        };
-        if base_vsn == app.vsn {
-            continue;
-        }
-        scripts.push(script_from_appup(mode, app, base_vsn, warnings)?);
-    }
-    Ok(scripts)
+/// An application whose version differs between the releases, with its appup's text (or why
+/// it could not be read), read before any is parsed so that scripts can borrow from the text.
+struct AppupSource<'r> {
+    app: &'r AppRecord,
+    base_vsn: &'r str,
+    file: PathBuf,
+    text: Result<String, Term<'static>>,
 }
 
-fn script_from_appup(
+fn appup_sources<'r>(top: &'r LoadedRelease, base: &'r LoadedRelease) -> Vec<AppupSource<'r>> {
+    top.apps
+        .iter()
+        .filter_map(|app| {
+            let base_vsn = base.release.app_vsn(&app.name)?;
+            (base_vsn != app.vsn).then(|| {
+                let file = app.dir.join(format!("{}.appup", app.name.as_str()));
+                let text = release::read_source(&file);
+                AppupSource {
+                    app,
+                    base_vsn,
+                    file,
+                    text,
+                }
+            })
+        })
+        .collect()
+}
+
+/// The appup script of every application (start order) whose version differs in `base`;
+/// the first failing application decides the error, as in OTP.
+fn collect_appup_scripts<'s>(
     mode: Mode,
-    app: &AppRecord,
-    base_vsn: &str,
+    sources: &'s [AppupSource<'_>],
     warnings: &mut Vec<Warning>,
-) -> Result<Term<'static>, PlanError> {
-    let file = app.dir.join(format!("{}.appup", app.name.as_str()));
+) -> Result<Vec<Term<'s>>, PlanError> {
+    sources
+        .iter()
+        .map(|s| script_from_appup(mode, s, warnings))
+        .collect()
+}
+
+fn script_from_appup<'s>(
+    mode: Mode,
+    source: &'s AppupSource<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Term<'s>, PlanError> {
+    let (app, base_vsn, file) = (source.app, source.base_vsn, &source.file);
     let fname = Term::string(file.to_string_lossy().into_owned());
     let problem = |x: Term<'static>, message: &str| {
         let reason = Term::tuple(vec![
@@ -287,11 +308,15 @@ fn script_from_appup(
         ]);
         PlanError::new(Origin::SystoolsRelup, reason, message, Some(file.clone()))
     };
+    let text = source
+        .text
+        .as_ref()
+        .map_err(|e| problem(e.clone(), "could not read the appup"))?;
     let term =
-        release::read_first_term(&file).map_err(|e| problem(e, "could not read the appup"))?;
+        release::first_term(text, file).map_err(|e| problem(e, "could not read the appup"))?;
     let Some([vsn, up, down]) = term.as_tuple() else {
         return Err(problem(
-            Term::tuple(vec![Term::atom("ok"), term.clone()]),
+            Term::tuple(vec![Term::atom("ok"), term.clone().into_owned()]),
             "the appup is not {Vsn, UpFrom, DownTo}",
         ));
     };
@@ -301,7 +326,10 @@ fn script_from_appup(
             Warning {
                 term: Term::tuple(vec![
                     Term::atom("bad_vsn"),
-                    Term::tuple(vec![vsn.clone(), Term::string(app.vsn.clone())]),
+                    Term::tuple(vec![
+                        vsn.clone().into_owned(),
+                        Term::string(app.vsn.clone()),
+                    ]),
                 ]),
                 message: format!(
                     "the appup of {} is for version {vsn} but the application is {}",
@@ -330,7 +358,7 @@ fn script_from_appup(
                 Origin::SystoolsRelup,
                 reason,
                 message,
-                Some(file),
+                Some(file.clone()),
             ))
         }
         Err(why) => Err(PlanError::new(
@@ -341,7 +369,7 @@ fn script_from_appup(
                 Term::string(why.clone()),
             ]),
             why,
-            Some(file),
+            Some(file.clone()),
         )),
     }
 }
@@ -349,10 +377,10 @@ fn script_from_appup(
 /// `appup_search_for_version/2`: the first entry whose key equals the version, or is a regex
 /// whose leftmost match is the whole version; malformed entries are skipped. OTP crashes on a
 /// list that is not a list or an invalid regex; we return an error instead.
-fn appup_search_for_version<'t>(
+fn appup_search_for_version<'t, 'a>(
     base_vsn: &str,
-    clauses: &'t Term<'static>,
-) -> Result<Option<&'t Term<'static>>, String> {
+    clauses: &'t Term<'a>,
+) -> Result<Option<&'t Term<'a>>, String> {
     let TermKind::List(items, None) = &clauses.kind else {
         return Err(format!("the appup's version list is not a list: {clauses}"));
     };

@@ -175,40 +175,57 @@ fn tag(tag: &'static str, t: Term<'static>) -> Term<'static> {
 /// Reads the first term of a file (`systools_lib:read_term/1`), with OTP's error shapes:
 /// `{error, {open, File, Posix}}`, `{error, {parse, File, Why}}`, `{error, {read, File}}`.
 pub fn read_first_term(file: &Path) -> Result<Term<'static>, Term<'static>> {
-    let name = path_term(file);
+    let source = read_source(file)?;
+    first_term(&source, file).map(Term::into_owned)
+}
+
+/// The text of a file (`{error, {open, File, Posix}}` when it cannot be read, `{error,
+/// {parse, File, Why}}` when it is not text).
+pub fn read_source(file: &Path) -> Result<String, Term<'static>> {
     let bytes = std::fs::read(file).map_err(|e| {
         Term::tuple(vec![
             Term::atom("error"),
             Term::tuple(vec![
                 Term::atom("open"),
-                name.clone(),
+                path_term(file),
                 Term::atom(posix(&e)),
             ]),
         ])
     })?;
-    let parse_error = |why: String| {
+    decode_source(&bytes)
+        .map(|s| s.into_owned())
+        .map_err(|e| parse_error(file, e.to_string()))
+}
+
+fn parse_error(file: &Path, why: String) -> Term<'static> {
+    Term::tuple(vec![
+        Term::atom("error"),
         Term::tuple(vec![
-            Term::atom("error"),
-            Term::tuple(vec![Term::atom("parse"), name.clone(), Term::string(why)]),
-        ])
-    };
-    let source = decode_source(&bytes).map_err(|e| parse_error(e.to_string()))?;
-    match parse_terms(&source) {
-        Ok(terms) => terms
-            .into_iter()
-            .next()
-            .map(Term::into_owned)
-            .ok_or_else(|| {
-                Term::tuple(vec![
-                    Term::atom("error"),
-                    Term::tuple(vec![Term::atom("read"), name.clone()]),
-                ])
-            }),
-        Err(e) => Err(parse_error(format!(
-            "line {}: {}",
-            crate::span::line_col(&source, e.span.lo()).line,
-            e.kind
-        ))),
+            Term::atom("parse"),
+            path_term(file),
+            Term::string(why),
+        ]),
+    ])
+}
+
+/// The first term of a file's text, borrowing from it (`{error, {read, File}}` when there
+/// is none).
+pub fn first_term<'s>(source: &'s str, file: &Path) -> Result<Term<'s>, Term<'static>> {
+    match parse_terms(source) {
+        Ok(terms) => terms.into_iter().next().ok_or_else(|| {
+            Term::tuple(vec![
+                Term::atom("error"),
+                Term::tuple(vec![Term::atom("read"), path_term(file)]),
+            ])
+        }),
+        Err(e) => Err(parse_error(
+            file,
+            format!(
+                "line {}: {}",
+                crate::span::line_col(source, e.span.lo()).line,
+                e.kind
+            ),
+        )),
     }
 }
 

@@ -11,6 +11,12 @@ use crate::files::{Relup, RelupEntry};
 use crate::term::Term;
 use crate::term::pretty::{If, Tree};
 
+/// An instruction shorter than this is always written on one line: when a relup does not
+/// fit on one line, its instructions stand at column 5 with at most three closing brackets
+/// after the last one (`io_lib_pretty` writes an element that fits as it is). When the whole
+/// relup fits on one line, everything is written as it is anyway.
+const FITS_AT_COLUMN_5: usize = 80 - 5 - 3 - 1;
+
 /// The bytes of the relup file for `relup`. The layout tree is built one instruction at a
 /// time (each instruction's term lives only while its tree node is made), so a relup of
 /// hundreds of thousands of instructions never exists as one big term.
@@ -21,7 +27,7 @@ pub fn relup_text(relup: &Relup) -> String {
         .chain(&relup.down)
         .map(|e| e.instructions.len())
         .sum();
-    let mut tree = Tree::with_capacity(count * 40);
+    let mut tree = Tree::with_capacity(count * 56);
     let mut entries = |list: &[RelupEntry]| {
         let items: Vec<If> = list
             .iter()
@@ -31,7 +37,7 @@ pub fn relup_text(relup: &Relup) -> String {
                 let instrs: Vec<If> = e
                     .instructions
                     .iter()
-                    .map(|i| tree.term(&i.term()))
+                    .map(|i| tree.term_fitting(&i.term(), FITS_AT_COLUMN_5))
                     .collect();
                 let instrs = tree.list(instrs);
                 tree.tuple(vec![vsn, descr, instrs])

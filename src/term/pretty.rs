@@ -56,6 +56,9 @@ enum Node {
     Tuple { tagged: bool, items: Kids },
     /// A map: keys and values interleaved.
     Map { pairs: Kids },
+    /// A compound written in advance because it always fits where it stands (see
+    /// [`Tree::term_fitting`]): written as is, never packed with its neighbours.
+    Written(Text),
 }
 
 impl If {
@@ -135,6 +138,26 @@ impl Tree {
         print_length(t, self)
     }
 
+    /// The tree of a compound term that will always be laid out on one line where it
+    /// stands: one pre-written node instead of a node per subterm. The caller guarantees
+    /// the position: `len < 80 - column - closing brackets` wherever the term is placed.
+    pub(crate) fn term_fitting(&mut self, t: &Term<'_>, max_len: usize) -> If {
+        let (nodes, text) = (self.nodes.len(), self.text.len());
+        let full = print_length(t, self);
+        if full.len > max_len || matches!(full.node, Node::Leaf(_) | Node::Bin(_)) {
+            return full;
+        }
+        let mut written = String::with_capacity(full.len);
+        self.write_into(&full, &mut written);
+        self.nodes.truncate(nodes);
+        self.text.truncate(text);
+        let (t, len) = self.push_text(&written);
+        If {
+            node: Node::Written(t),
+            len,
+        }
+    }
+
     /// An untagged tuple of trees.
     pub(crate) fn tuple(&mut self, items: Vec<If>) -> If {
         let len = list_length(items.iter(), 2);
@@ -180,7 +203,7 @@ impl Tree {
     /// The one-line text of a node (`write/1`).
     fn write_into(&self, i: &If, out: &mut String) {
         match i.node {
-            Node::Leaf(t) | Node::Bin(t) => out.push_str(self.leaf_text(t)),
+            Node::Leaf(t) | Node::Bin(t) | Node::Written(t) => out.push_str(self.leaf_text(t)),
             Node::List { items, tail } => {
                 out.push('[');
                 self.write_seq(self.kids(items), out);
@@ -496,7 +519,8 @@ impl Layout<'_> {
                 );
                 out.push('}');
             }
-            Node::Leaf(_) | Node::Bin(_) => self.tree.write_into(i, out),
+            // A written node always fits where it stands (`term_fitting`'s contract).
+            Node::Leaf(_) | Node::Bin(_) | Node::Written(_) => self.tree.write_into(i, out),
         }
     }
 
@@ -724,7 +748,7 @@ impl Cind<'_> {
                 items,
             } => self.list(Rest(self.tree.kids(items), None), col + 1, ld, w + 1),
             Node::Map { pairs } => self.map(self.tree.kids(pairs), col + 2, ld, w + 2),
-            Node::Leaf(_) | Node::Bin(_) => Ok(()),
+            Node::Leaf(_) | Node::Bin(_) | Node::Written(_) => Ok(()),
         }
     }
 
