@@ -35,6 +35,10 @@ pub struct Args {
     /// Print JSON instead of Erlang terms.
     #[arg(long)]
     json: bool,
+    /// Also say (on stderr) which modules form dependency cycles, whose order OTP keeps as
+    /// written in the appup.
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Runs `relup translate`.
@@ -79,6 +83,15 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(1));
     };
     let _ = source;
+    if args.explain {
+        for cycle in relup::passes::dependency_cycles(&clause.instructions) {
+            let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
+            eprintln!(
+                "relup: note: {} depend on each other in a cycle: kept in appup order",
+                names.join(", ")
+            );
+        }
+    }
     let (mode, apps, pre) = if args.down {
         (Mode::Down, Apps(vec![old_app]), Apps(vec![new_app]))
     } else {

@@ -199,3 +199,33 @@ fn final_check(before: &[LowLevel]) -> Result<(), TranslateError> {
     }
     Ok(())
 }
+
+/// The dependency cycles among a script's `update` / `load_module` / `add_module` /
+/// `delete_module` instructions: each cycle's modules in script order. OTP keeps a cycle in
+/// appup order; this says which modules that concerns. DepMods naming no instruction are
+/// ignored here (translation reports them as `undef_module`).
+pub fn dependency_cycles(script: &[Instruction]) -> Vec<Vec<Atom>> {
+    let deps: Vec<(&Atom, &[Atom])> = script
+        .iter()
+        .filter_map(|i| match i {
+            Instruction::Update {
+                module, dep_mods, ..
+            }
+            | Instruction::LoadModule {
+                module, dep_mods, ..
+            }
+            | Instruction::AddModule { module, dep_mods }
+            | Instruction::DeleteModule { module, dep_mods } => Some((module, dep_mods.as_slice())),
+            _ => None,
+        })
+        .collect();
+    let index: HashMap<&Atom, usize> = deps.iter().enumerate().map(|(n, (m, _))| (*m, n)).collect();
+    let edges: Vec<Vec<usize>> = deps
+        .iter()
+        .map(|(_, d)| d.iter().filter_map(|m| index.get(m).copied()).collect())
+        .collect();
+    crate::order::dependency_cycles(&edges)
+        .into_iter()
+        .map(|c| c.into_iter().map(|n| deps[n].0.clone()).collect())
+        .collect()
+}

@@ -135,3 +135,28 @@ fn translate_cases_prints_one_oracle_line_per_case() {
         "translate: 3 cases, 2 ok, 1 error\n"
     );
 }
+
+#[test]
+fn translate_explain_names_the_modules_of_a_dependency_cycle() {
+    let dir = crate::common::temp_path("cycle");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.appup"), "{\"2\", [{\"1\", [{update, x, {advanced, []}, [y]}, {update, y, soft, [x]}, {load_module, z}]}], []}.\n").unwrap();
+    std::fs::write(
+        dir.join("a.app"),
+        "{application, a, [{vsn, \"2\"}, {modules, [x, y, z]}]}.\n",
+    )
+    .unwrap();
+    let out = relup(&[
+        "translate",
+        dir.join("a.appup").to_str().unwrap(),
+        "--from",
+        "1",
+        "--explain",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "relup: note: x, y depend on each other in a cycle: kept in appup order\n"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
