@@ -25,14 +25,96 @@ use petgraph::graph::{DiGraph, NodeIndex};
 /// Dependency groups: each inner vector lists instruction indices in dependency order; the
 /// groups are in the order of their first (lowest-index) member.
 pub fn dependency_groups(deps: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    let rank: Vec<usize> = (0..deps.len()).collect();
-    dependency_groups_ranked(deps, &rank)
+    dependency_order(deps, None).to_vecs()
 }
 
 /// Like [`dependency_groups`], but where the dependencies leave a choice, the component whose
 /// members have the lowest `rank` goes first (instead of the lowest index). Giving the
 /// positions of an order OTP chose reproduces that order exactly.
 pub fn dependency_groups_ranked(deps: &[Vec<usize>], rank: &[usize]) -> Vec<Vec<usize>> {
+    dependency_order(deps, Some(rank)).to_vecs()
+}
+
+/// Groups in order, flattened: group `g` is `order[starts[g]..starts[g + 1]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Groups {
+    order: Vec<usize>,
+    starts: Vec<usize>,
+}
+
+impl Groups {
+    /// The number of groups.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// True when there is no group.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Group `g`'s instruction indices, in dependency order.
+    pub fn group(&self, g: usize) -> &[usize] {
+        let end = self.starts.get(g + 1).copied().unwrap_or(self.order.len());
+        &self.order[self.starts[g]..end]
+    }
+
+    /// The groups as separate vectors.
+    pub fn to_vecs(&self) -> Vec<Vec<usize>> {
+        (0..self.len()).map(|g| self.group(g).to_vec()).collect()
+    }
+}
+
+/// [`dependency_groups`] (or `_ranked` with a rank) in flat form. Instructions that neither
+/// depend on another nor are depended on are groups of their own and never enter the graph,
+/// so a script of independent updates costs no graph work.
+pub fn dependency_order(deps: &[Vec<usize>], rank: Option<&[usize]>) -> Groups {
+    let n = deps.len();
+    let mut linked = vec![false; n];
+    for (from, targets) in deps.iter().enumerate() {
+        for &to in targets {
+            linked[from] = true;
+            linked[to] = true;
+        }
+    }
+    let nodes: Vec<usize> = (0..n).filter(|&i| linked[i]).collect();
+    let mut sub = vec![usize::MAX; n];
+    for (k, &i) in nodes.iter().enumerate() {
+        sub[i] = k;
+    }
+    let sub_deps: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|&i| deps[i].iter().map(|&j| sub[j]).collect())
+        .collect();
+    let sub_rank: Vec<usize> = nodes.iter().map(|&i| rank.map_or(i, |r| r[i])).collect();
+    let linked_groups = graph_groups(&sub_deps, &sub_rank);
+    // Every group is emitted at its lowest member; linked groups come in that order already.
+    let mut groups = Groups {
+        order: Vec::with_capacity(n),
+        starts: Vec::new(),
+    };
+    let firsts: Vec<usize> = linked_groups
+        .iter()
+        .map(|g| g.iter().map(|&k| nodes[k]).min().unwrap_or(usize::MAX))
+        .collect();
+    let mut next = 0;
+    for i in 0..n {
+        if !linked[i] {
+            groups.starts.push(groups.order.len());
+            groups.order.push(i);
+        } else if firsts.get(next) == Some(&i) {
+            groups.starts.push(groups.order.len());
+            groups
+                .order
+                .extend(linked_groups[next].iter().map(|&k| nodes[k]));
+            next += 1;
+        }
+    }
+    groups
+}
+
+/// The graph part: weak components, their SCCs and the ranked topological order.
+fn graph_groups(deps: &[Vec<usize>], rank: &[usize]) -> Vec<Vec<usize>> {
     let n = deps.len();
     let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(n, deps.iter().map(Vec::len).sum());
     for _ in 0..n {

@@ -68,20 +68,16 @@ pub(crate) fn run(
         .filter_map(|s| if let Step::Dep(d) = s { Some(d) } else { None })
         .collect();
     let edges = dependency_edges(&deps)?;
-    let groups = match module_rank {
-        None => order::dependency_groups(&edges),
-        Some(ranks) => {
-            let rank: Vec<usize> = deps
-                .iter()
-                .enumerate()
-                .map(|(n, d)| ranks.get(&d.module).copied().unwrap_or(usize::MAX / 2 + n))
-                .collect();
-            order::dependency_groups_ranked(&edges, &rank)
-        }
-    };
+    let rank: Option<Vec<usize>> = module_rank.map(|ranks| {
+        deps.iter()
+            .enumerate()
+            .map(|(n, d)| ranks.get(&d.module).copied().unwrap_or(usize::MAX / 2 + n))
+            .collect()
+    });
+    let groups = order::dependency_order(&edges, rank.as_deref());
     let mut group_of = vec![0; deps.len()];
-    for (g, members) in groups.iter().enumerate() {
-        for &m in members {
+    for g in 0..groups.len() {
+        for &m in groups.group(g) {
             group_of[m] = g;
         }
     }
@@ -98,8 +94,7 @@ pub(crate) fn run(
                 let g = group_of[next_dep];
                 next_dep += 1;
                 if !std::mem::replace(&mut emitted[g], true) {
-                    let members: Vec<&Dep> = groups[g].iter().map(|&m| deps[m]).collect();
-                    translate_group(mode, &members, apps, &owner, &mut out)?;
+                    translate_group(mode, groups.group(g), &deps, apps, &owner, &mut out)?;
                 }
             }
             Step::Low(l) => out.after.push(l.clone()),
@@ -138,26 +133,28 @@ fn dependency_edges(deps: &[&Dep]) -> Result<Vec<Vec<usize>>, TranslateError> {
 }
 
 /// One block of loads/removes for an instruction, kept together when the group is reversed.
-fn block(d: &Dep) -> Vec<LowLevel> {
+/// One instruction's loads or removes, kept together when the group is reversed.
+fn push_block(d: &Dep, out: &mut Vec<LowLevel>) {
     let module = d.module.clone();
     match d.kind {
         DepKind::Update { pre, post, .. } | DepKind::Load { pre, post } => {
-            vec![LowLevel::Load {
+            out.push(LowLevel::Load {
                 module,
                 pre_purge: pre,
                 post_purge: post,
-            }]
+            })
         }
-        DepKind::Delete => vec![
-            LowLevel::Remove {
+        DepKind::Delete => {
+            let brutal = PurgeMethod::BrutalPurge;
+            out.push(LowLevel::Remove {
                 module: module.clone(),
-                pre_purge: PurgeMethod::BrutalPurge,
-                post_purge: PurgeMethod::BrutalPurge,
-            },
-            LowLevel::Purge {
+                pre_purge: brutal,
+                post_purge: brutal,
+            });
+            out.push(LowLevel::Purge {
                 modules: vec![module],
-            },
-        ],
+            });
+        }
     }
 }
 
@@ -191,13 +188,24 @@ fn push_object_code(
 
 fn translate_group(
     mode: Mode,
-    group: &[&Dep],
+    members: &[usize],
+    deps: &[&Dep],
     apps: &Apps,
     owner: &FxHashMap<&Atom, usize>,
     out: &mut Lowered,
 ) -> Result<(), TranslateError> {
-    let suspend: Vec<SuspendItem> = group
-        .iter()
+    let group = || members.iter().map(|&m| deps[m]);
+    for d in group() {
+        if matches!(d.kind, DepKind::Update { .. } | DepKind::Load { .. }) {
+            let app = owner.get(&d.module).map(|&a| &apps.0[a]).ok_or_else(|| {
+                TranslateError::NoSuchModule {
+                    module: d.module.clone(),
+                }
+            })?;
+            push_object_code(&mut out.object_code, &app.name, &app.vsn, &d.module);
+        }
+    }
+    let suspend: Vec<SuspendItem> = group()
         .filter_map(|d| match d.kind {
             DepKind::Update { timeout, .. } => Some(SuspendItem {
                 module: d.module.clone(),
@@ -206,20 +214,8 @@ fn translate_group(
             _ => None,
         })
         .collect();
-    let blocks: Vec<Vec<LowLevel>> = group.iter().map(|d| block(d)).collect();
-    for load in blocks.iter().flatten() {
-        if let LowLevel::Load { module, .. } = load {
-            let app = owner.get(module).map(|&a| &apps.0[a]).ok_or_else(|| {
-                TranslateError::NoSuchModule {
-                    module: module.clone(),
-                }
-            })?;
-            push_object_code(&mut out.object_code, &app.name, &app.vsn, module);
-        }
-    }
     let advanced = |want: Option<ModType>| -> Vec<(Atom, Term<'static>)> {
-        group
-            .iter()
+        group()
             .filter_map(|d| match d.kind {
                 DepKind::Update {
                     mod_type,
@@ -238,14 +234,15 @@ fn translate_group(
             changes,
         })
     };
+    let resume: Vec<Atom> = suspend.iter().rev().map(|s| s.module.clone()).collect();
     if !suspend.is_empty() {
-        out.after.push(LowLevel::Suspend {
-            modules: suspend.clone(),
-        });
+        out.after.push(LowLevel::Suspend { modules: suspend });
     }
     match mode {
         Mode::Up => {
-            out.after.extend(blocks.into_iter().rev().flatten());
+            for d in members.iter().rev().map(|&m| deps[m]) {
+                push_block(d, &mut out.after);
+            }
             out.after
                 .extend(code_change(CodeChangeMode::Up, advanced(None)));
         }
@@ -254,17 +251,17 @@ fn translate_group(
                 CodeChangeMode::Down,
                 advanced(Some(ModType::Dynamic)),
             ));
-            out.after.extend(blocks.into_iter().flatten());
+            for d in group() {
+                push_block(d, &mut out.after);
+            }
             out.after.extend(code_change(
                 CodeChangeMode::Down,
                 advanced(Some(ModType::Static)),
             ));
         }
     }
-    if !suspend.is_empty() {
-        out.after.push(LowLevel::Resume {
-            modules: suspend.into_iter().rev().map(|s| s.module).collect(),
-        });
+    if !resume.is_empty() {
+        out.after.push(LowLevel::Resume { modules: resume });
     }
     Ok(())
 }
