@@ -98,8 +98,8 @@ pub fn dependency_order(deps: &[Vec<usize>], rank: Option<&[usize]>) -> Groups {
         .map(|g| g.iter().map(|&k| nodes[k]).min().unwrap_or(usize::MAX))
         .collect();
     let mut next = 0;
-    for i in 0..n {
-        if !linked[i] {
+    for (i, &is_linked) in linked.iter().enumerate() {
+        if !is_linked {
             groups.starts.push(groups.order.len());
             groups.order.push(i);
         } else if firsts.get(next) == Some(&i) {
