@@ -22,6 +22,8 @@ use crate::term::Term;
 pub(crate) struct Lowered {
     pub object_code: Vec<LowLevel>,
     pub after: Vec<LowLevel>,
+    /// Which restart atoms `after` holds (for pass 11).
+    pub restarts: super::emulator::Restarts,
 }
 
 /// A dependency instruction (`update`, `load_module`, `add_module` as a load, `delete_module`).
@@ -83,9 +85,21 @@ pub(crate) fn run(
     }
     let owner = apps.module_owners();
     let mut emitted = vec![false; groups.len()];
+    // Room for everything the groups can emit (suspend, resume and two code_changes per group
+    // of updates, a remove and a purge per delete), so the output never grows by copying.
+    let updates = deps
+        .iter()
+        .filter(|d| matches!(d.kind, DepKind::Update { .. }))
+        .count();
+    let deletes = deps
+        .iter()
+        .filter(|d| matches!(d.kind, DepKind::Delete))
+        .count();
+    let capacity = after.len() + deletes + 4 * updates;
     let mut out = Lowered {
         object_code: Vec::new(),
-        after: Vec::with_capacity(after.len()),
+        after: Vec::with_capacity(capacity),
+        restarts: Default::default(),
     };
     let mut next_dep = 0;
     for step in &after {
@@ -97,7 +111,11 @@ pub(crate) fn run(
                     translate_group(mode, groups.group(g), &deps, apps, &owner, &mut out)?;
                 }
             }
-            Step::Low(l) => out.after.push(l.clone()),
+            Step::Low(l) => {
+                out.restarts.new_emulator |= *l == LowLevel::RestartNewEmulator;
+                out.restarts.emulator |= *l == LowLevel::RestartEmulator;
+                out.after.push(l.clone());
+            }
         }
     }
     Ok(out)

@@ -4,21 +4,29 @@
 
 use crate::instr::{LowLevel, Mode};
 
+/// Which restart atoms the after part holds (known from lowering, so that a script without
+/// any is not scanned again).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Restarts {
+    pub new_emulator: bool,
+    pub emulator: bool,
+}
+
 /// Moves the restart atoms; returns the new before and after parts.
 pub(crate) fn run(
     mode: Mode,
     mut before: Vec<LowLevel>,
     mut after: Vec<LowLevel>,
+    restarts: Restarts,
 ) -> (Vec<LowLevel>, Vec<LowLevel>) {
-    let had_new = after.contains(&LowLevel::RestartNewEmulator);
-    if had_new {
+    if restarts.new_emulator {
         after.retain(|i| *i != LowLevel::RestartNewEmulator);
         match mode {
             Mode::Up => before.insert(0, LowLevel::RestartNewEmulator),
             Mode::Down => after.push(LowLevel::RestartEmulator),
         }
     }
-    if after.contains(&LowLevel::RestartEmulator) {
+    if restarts.emulator || (restarts.new_emulator && mode == Mode::Down) {
         after.retain(|i| *i != LowLevel::RestartEmulator);
         after.push(LowLevel::RestartEmulator);
     }

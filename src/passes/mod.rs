@@ -11,7 +11,6 @@ mod fxhash;
 mod merge;
 mod split;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use fxhash::FxHashMap;
@@ -21,7 +20,7 @@ use serde::Serialize;
 pub use error::TranslateError;
 
 use crate::instr::{Atom, Instruction, LowLevel, Mode, StartType, decode_instruction};
-use crate::term::{Item, Term};
+use crate::term::{Term, TermKind};
 
 /// An application as `translate` sees it (sasl's `#application{}` record, the fields that
 /// matter): name, version, modules in `.app` order, and start type from the `.rel` file.
@@ -61,7 +60,8 @@ impl Apps {
 
     /// For each module, the index of the first application that lists it.
     pub(crate) fn module_owners(&self) -> FxHashMap<&Atom, usize> {
-        let mut owners = FxHashMap::default();
+        let total = self.0.iter().map(|a| a.modules.len()).sum();
+        let mut owners = FxHashMap::with_capacity_and_hasher(total, Default::default());
         for (n, app) in self.0.iter().enumerate() {
             for m in &app.modules {
                 owners.entry(m).or_insert(n);
@@ -116,26 +116,35 @@ pub fn translate_terms(
     pre_apps: &Apps,
     options: &TranslateOptions,
 ) -> Result<Vec<LowLevel>, TranslateError> {
-    let scripts: Vec<Vec<Cow<'_, Term<'_>>>> = scripts
+    // A string used as a script is a list of integers: each character becomes a (bad)
+    // instruction term, kept here so that the split can borrow every instruction.
+    let chars: Vec<Vec<Term<'static>>> = scripts
         .iter()
-        .map(|s| match s.list_items() {
-            // A string is a list of integers: each character is then a (bad) instruction.
-            Some(items) => Ok(items
+        .map(|s| match &s.kind {
+            TermKind::String(_) => s
+                .list_items()
+                .unwrap_or_default()
                 .into_iter()
-                .map(|i| match i {
-                    Item::Term(t) => Cow::Borrowed(t),
-                    other => Cow::Owned(other.to_term()),
-                })
-                .collect()),
-            None => Err(TranslateError::ScriptNotAList(s.clone().into_owned())),
+                .map(|i| i.to_term())
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let scripts: Vec<Vec<&Term<'_>>> = scripts
+        .iter()
+        .zip(&chars)
+        .map(|(s, chars)| match &s.kind {
+            TermKind::String(_) => Ok(chars.iter().collect()),
+            TermKind::List(items, None) => Ok(items.iter().collect()),
+            _ => Err(TranslateError::ScriptNotAList(s.clone().into_owned())),
         })
         .collect::<Result<_, _>>()?;
-    let shape = |t: &Cow<'_, Term<'_>>| split::term_shape(t);
-    let to_term = |t: &Cow<'_, Term<'_>>| crate::instr::expand_term(t);
+    let shape = |t: &&Term<'_>| split::term_shape(t);
+    let to_term = |t: &&Term<'_>| crate::instr::expand_term(t);
     let (before, after) = split::split_merge(scripts, shape, to_term)?;
-    let decode = |ts: Vec<Cow<'_, Term<'_>>>| {
-        ts.iter()
-            .map(|t| decode_instruction(t))
+    let decode = |ts: Vec<&Term<'_>>| {
+        ts.into_iter()
+            .map(decode_instruction)
             .collect::<Result<Vec<_>, _>>()
     };
     let before = decode(before)?;
@@ -167,11 +176,10 @@ fn translate_merged(
     let mut before: Vec<LowLevel> = before.into_iter().filter_map(low_before).collect();
     before.extend(lowered.object_code);
     let before = merge::run(before)?;
-    let (before, after) = emulator::run(mode, before, lowered.after);
+    let (before, mut script) = emulator::run(mode, before, lowered.after, lowered.restarts);
     final_check(&before)?;
-    let mut script = before;
-    script.push(LowLevel::PointOfNoReturn);
-    script.extend(after);
+    // The after part is by far the larger: put the short before part in front of it in place.
+    script.splice(0..0, before.into_iter().chain([LowLevel::PointOfNoReturn]));
     Ok(script)
 }
 
