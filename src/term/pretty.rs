@@ -443,6 +443,30 @@ impl Rest<'_> {
     }
 }
 
+/// The line length `Ll` and the character limit `M` of one `print` call, and the two tests
+/// that `pp` and `cind` both make with them.
+#[derive(Clone, Copy)]
+struct Limits {
+    ll: isize,
+    m: isize,
+}
+
+impl Limits {
+    /// Whether a node fits on the rest of the line (`Len < Ll - Col - LD, Len + W + LD =< M`).
+    fn fits(self, i: &If, col: isize, ld: isize, w: isize) -> bool {
+        (i.len as isize) < self.ll - col - ld && i.len as isize + w + ld <= self.m
+    }
+
+    /// Whether an atomic element of length `e_len` joins the current line in `pp_tail`.
+    fn packs(self, e_len: isize, col: isize, ld1: isize, w: isize) -> bool {
+        if ld1 == 0 {
+            e_len + 1 < self.ll - col && w + e_len + 1 <= self.m
+        } else {
+            e_len < self.ll - col - ld1 && w + e_len + ld1 <= self.m
+        }
+    }
+}
+
 /// The layout parameters of one `print` call.
 struct Layout<'t> {
     ll: isize,
@@ -452,17 +476,19 @@ struct Layout<'t> {
 }
 
 impl Layout<'_> {
-    fn fits(&self, i: &If, col: isize, ld: isize, w: isize) -> bool {
-        (i.len as isize) < self.ll - col - ld && i.len as isize + w + ld <= self.m
+    fn limits(&self) -> Limits {
+        Limits {
+            ll: self.ll,
+            m: self.m,
+        }
     }
 
-    /// The one-element-per-line test of `pp_tail` for element `e` after column `col`.
+    fn fits(&self, i: &If, col: isize, ld: isize, w: isize) -> bool {
+        self.limits().fits(i, col, ld, w)
+    }
+
     fn packs(&self, e_len: isize, col: isize, ld1: isize, w: isize) -> bool {
-        if ld1 == 0 {
-            e_len + 1 < self.ll - col && w + e_len + 1 <= self.m
-        } else {
-            e_len < self.ll - col - ld1 && w + e_len + ld1 <= self.m
-        }
+        self.limits().packs(e_len, col, ld1, w)
     }
 
     fn pp(&self, i: &If, col: isize, ind: &str, ld: isize, w: isize, out: &mut String) {
@@ -717,15 +743,19 @@ struct Cind<'t> {
 
 impl Cind<'_> {
     fn fits(&self, i: &If, col: isize, ld: isize, w: isize) -> bool {
-        (i.len as isize) < self.ll - col - ld && i.len as isize + w + ld <= self.m
+        Limits {
+            ll: self.ll,
+            m: self.m,
+        }
+        .fits(i, col, ld, w)
     }
 
     fn packs(&self, e_len: isize, col: isize, ld1: isize, w: isize) -> bool {
-        if ld1 == 0 {
-            e_len + 1 < self.ll - col && w + e_len + 1 <= self.m
-        } else {
-            e_len < self.ll - col - ld1 && w + e_len + ld1 <= self.m
+        Limits {
+            ll: self.ll,
+            m: self.m,
         }
+        .packs(e_len, col, ld1, w)
     }
 
     fn cind(&self, i: &If, col: isize, ld: isize, w: isize) -> Result<(), NoGood> {

@@ -95,3 +95,39 @@ pub fn parse_oracle_lines(out: &str) -> Vec<OracleLine> {
 pub fn is_otp_crash(value: &Term<'_>) -> bool {
     matches!(value.tagged(), Some(("EXIT" | "raised", _)))
 }
+
+/// The oracle's example files with extension `ext` (`cases` or `relup`), sorted.
+pub fn oracle_examples(ext: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(shared_dir().join("oracle/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    files.sort();
+    files
+}
+
+/// What the relup oracle printed for a spec, and the release tree it kept.
+pub struct OracleRun {
+    pub stdout: String,
+    pub tree: PathBuf,
+}
+
+/// Runs `shared/oracle/relup --keep` on a spec file.
+pub fn run_relup_oracle_keep(spec: &Path) -> OracleRun {
+    let out = Command::new(shared_dir().join("oracle/relup"))
+        .arg("--keep")
+        .arg(spec)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tree = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("relup: kept "))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("oracle: {stderr}"));
+    OracleRun {
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        tree,
+    }
+}

@@ -105,26 +105,10 @@ fn oracle_release_trees_and_relups_parse_decode_and_round_trip() {
     if !otp_available() {
         return;
     }
-    let examples = shared_dir().join("oracle/examples");
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(&examples)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "relup"))
-        .collect();
-    specs.sort();
     let mut checked = 0;
-    for spec in specs {
-        let out = Command::new(shared_dir().join("oracle/relup"))
-            .arg("--keep")
-            .arg(&spec)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tree = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("relup: kept "))
-            .map(PathBuf::from)
-            .expect("--keep prints the tree");
+    for spec in crate::common::oracle_examples("relup") {
+        let run = crate::common::run_relup_oracle_keep(&spec);
+        let (tree, stdout) = (run.tree, run.stdout);
         let mut files = Vec::new();
         for ext in ["app", "rel", "appup"] {
             files_with_ext(&tree, ext, &mut files);
@@ -134,7 +118,6 @@ fn oracle_release_trees_and_relups_parse_decode_and_round_trip() {
             checked += 1;
         }
         // The relup term the oracle printed, written as a relup file.
-        let stdout = String::from_utf8(out.stdout).unwrap();
         if let Some(term) = stdout.lines().find_map(|l| l.strip_prefix("ok\t")) {
             let file = tree.join("relup");
             std::fs::write(&file, format!("%% coding: utf-8\n{term}.\n")).unwrap();

@@ -93,26 +93,8 @@ fn plans_of_the_oracle_relup_examples() {
         return;
     }
     let _guard = snapshot_settings().bind_to_scope();
-    let dir = shared_dir().join("oracle/examples");
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "relup"))
-        .collect();
-    specs.sort();
-    for spec in specs {
-        let out = Command::new(shared_dir().join("oracle/relup"))
-            .arg("--keep")
-            .arg(&spec)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tree = PathBuf::from(
-            stderr
-                .lines()
-                .find_map(|l| l.strip_prefix("relup: kept "))
-                .unwrap(),
-        );
+    for spec in crate::common::oracle_examples("relup") {
+        let tree = crate::common::run_relup_oracle_keep(&spec).tree;
         let rel = |n: &str| tree.join("releases").join(format!("{n}.rel"));
         let text = std::fs::read_to_string(&spec).unwrap();
         let restart_emulator = text.contains("restart_emulator]");

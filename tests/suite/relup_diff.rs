@@ -3,14 +3,14 @@
 //! equal relup terms, equal warnings, equal errors (paths written as `$TMP`, as the oracle
 //! does), and for a share of the pairs the relup file systools writes is byte-identical to ours.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use relup::plan::{BaseRelease, PlanOptions, make_relup, otp_code_path, relup_text};
 use relup::term::{Term, parse_term, parse_terms};
 
 use crate::casegen::Rng;
-use crate::common::{otp_available, shared_dir, temp_path};
+use crate::common::{otp_available, temp_path};
 use crate::relgen::spec;
 
 const WRITE_RELUP: &str = r#"#!/usr/bin/env escript
@@ -25,31 +25,13 @@ main([Tree, Out, Opts0 | Olds]) ->
     io:format("~p~n", [element(1, Res)]).
 "#;
 
-/// What the oracle said about one spec.
-struct OracleRun {
-    stdout: String,
-    tree: PathBuf,
-}
-
-fn run_oracle_keep(spec_text: &str, label: &str) -> OracleRun {
+/// Writes a spec to a temporary file and runs the relup oracle on it, keeping the tree.
+fn run_oracle_keep(spec_text: &str, label: &str) -> crate::common::OracleRun {
     let file = temp_path(label);
     std::fs::write(&file, spec_text).unwrap();
-    let out = Command::new(shared_dir().join("oracle/relup"))
-        .arg("--keep")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let run = crate::common::run_relup_oracle_keep(&file);
     let _ = std::fs::remove_file(&file);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let tree = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("relup: kept "))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("oracle: {stderr}"));
-    OracleRun {
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        tree,
-    }
+    run
 }
 
 /// The `{options, [...]}` of a spec, as make_relup options.
@@ -241,14 +223,7 @@ fn oracle_relup_examples_equal_otp_and_their_files() {
     if !otp_available() {
         return;
     }
-    let dir = shared_dir().join("oracle/examples");
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "relup"))
-        .collect();
-    specs.sort();
-    for path in specs {
+    for path in crate::common::oracle_examples("relup") {
         let text = std::fs::read_to_string(&path).unwrap();
         let (problem, _, _) = check_spec(&text, path.file_name().unwrap().to_str().unwrap(), true);
         assert!(problem.is_none(), "{}", problem.unwrap());

@@ -221,13 +221,7 @@ fn oracle_examples_give_the_saved_outputs() {
     if !otp_available() {
         return;
     }
-    let dir = crate::common::shared_dir().join("oracle/examples");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "cases"))
-        .collect();
-    files.sort();
+    let files = crate::common::oracle_examples("cases");
     assert!(files.len() >= 10);
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
