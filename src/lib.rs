@@ -3,9 +3,12 @@
 //! ```text
 //!  .appup/.app/.rel text ──term──▶ Term ──files / instr──▶ typed Appup, Instruction
 //!                                                              │
-//!                                               passes::translate (order: petgraph)
+//!              plan::make_relup ──▶ passes::translate (order: petgraph)
 //!                                                              ▼
-//!                                                  Vec<LowLevel>  ──term::pretty──▶ relup text
+//!                      Vec<LowLevel> ──plan::write──▶ relup file (~tp, atomic)
+//!                            │
+//!                            ▼
+//!          exec::execute(script, impl Loader) ──▶ Report   (SimulatedRuntime predicts)
 //! ```
 //!
 //! * [`term`]: Erlang term parser (nom) with spans, `~0p` printer, `~tp` pretty printer.
@@ -13,6 +16,10 @@
 //! * [`passes`]: `systools_rc:translate_scripts/4`, pass by pass.
 //! * [`order`]: the dependency order of update/load/delete instructions.
 //! * [`files`]: the release files as typed models, with diagnostics.
+//! * [`plan`]: `systools:make_relup/4`: releases, start order, appups, warnings, the file.
+//! * [`exec`]: `release_handler`'s evaluation against a [`exec::Loader`], and
+//!   [`exec::SimulatedRuntime`], a model of a running node.
+//! * [`cases`]: the OTP oracle's case-file format.
 //!
 //! See the README for examples; it is compiled and run as a doctest.
 

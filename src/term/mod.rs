@@ -1,6 +1,6 @@
 //! Erlang terms as they appear in release files (`.appup`, `relup`, `.app`, `.rel`,
 //! `sys.config`): the data model, the nom parser ([`parse_terms`]) and the printer
-//! ([`Term::to_string`] prints like `io_lib:format("~0p", [T])`).
+//! (`Term`'s `Display` prints like `io_lib:format("~0p", [T])`).
 //!
 //! A [`Term`] borrows its atoms and strings from the source text where it can (no escape to
 //! decode), so parsing allocates only for tuples, lists and maps. [`Term::into_owned`] detaches a
