@@ -135,7 +135,7 @@ pub fn spec(g: &mut Rng) -> String {
         }
     }
     g.shuffle(&mut new_specs);
-    let erts_old = if g.chance(10) { "\"13.0\"" } else { "current" };
+    let erts_old = if g.chance(15) { "\"13.0\"" } else { "current" };
     let mut out = format!(
         "{{old,\"r\",\"1\",{erts_old},[{}]}}.\n",
         old_specs.join(",\n  ")
@@ -154,7 +154,7 @@ pub fn spec(g: &mut Rng) -> String {
     if g.chance(10) {
         options.push("restart_emulator");
     }
-    if g.chance(5) {
+    if g.chance(15) {
         options.push("warnings_as_errors");
     }
     if !options.is_empty() {

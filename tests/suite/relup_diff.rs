@@ -143,7 +143,39 @@ fn systools_file(tree: &Path, spec_text: &str, label: &str) -> Option<Vec<u8>> {
 /// Runs one spec both ways; returns a mismatch description, whether files were compared, and
 /// whether OTP made a relup.
 fn check_spec(spec_text: &str, label: &str, compare_file: bool) -> (Option<String>, bool, bool) {
+    check_spec_kind(spec_text, label, compare_file).0
+}
+
+/// [`check_spec`], plus the kind of OTP's error (`Module:Tag`) when it rejected the pair.
+fn check_spec_kind(
+    spec_text: &str,
+    label: &str,
+    compare_file: bool,
+) -> ((Option<String>, bool, bool), Option<String>) {
     let run = run_oracle_keep(spec_text, label);
+    let kind = error_kind(&run.stdout);
+    (check_run(run, spec_text, label, compare_file), kind)
+}
+
+/// `systools_relup:no_relup` for `error\t{error,systools_relup,{no_relup,...}}`.
+fn error_kind(stdout: &str) -> Option<String> {
+    let term = parse_term(stdout.strip_prefix("error\t")?.trim()).ok()?;
+    let items = term.as_tuple()?;
+    let reason = items.get(2)?;
+    let tag = reason
+        .tagged()
+        .map(|(t, _)| t.to_string())
+        .or_else(|| reason.as_atom().map(String::from))
+        .unwrap_or_else(|| "list".into());
+    Some(format!("{}:{tag}", items.get(1)?.as_atom()?))
+}
+
+fn check_run(
+    run: crate::common::OracleRun,
+    spec_text: &str,
+    label: &str,
+    compare_file: bool,
+) -> (Option<String>, bool, bool) {
     let accepted = run.stdout.starts_with("ok\t");
     let (lines, text) = ours(&run.tree, spec_text);
     let mut problem = (!same_output(&lines, &run.stdout)).then(|| {
@@ -180,14 +212,14 @@ fn make_relup_equals_otp_on_generated_release_pairs() {
         .unwrap_or(320);
     let mut g = Rng::new(0x4e1e);
     let specs: Vec<String> = (0..n).map(|_| spec(&mut g)).collect();
-    let results: Vec<(Option<String>, bool, bool)> = std::thread::scope(|s| {
+    let results: Vec<((Option<String>, bool, bool), Option<String>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
             .map(|w| {
                 let specs = &specs;
                 s.spawn(move || {
                     (w..specs.len())
                         .step_by(2)
-                        .map(|i| check_spec(&specs[i], &format!("spec{i}"), i % 5 == 0))
+                        .map(|i| check_spec_kind(&specs[i], &format!("spec{i}"), i % 5 == 0))
                         .collect::<Vec<_>>()
                 })
             })
@@ -197,9 +229,25 @@ fn make_relup_equals_otp_on_generated_release_pairs() {
             .flat_map(|h| h.join().unwrap())
             .collect()
     });
+    let kinds: std::collections::BTreeSet<&str> =
+        results.iter().filter_map(|r| r.1.as_deref()).collect();
+    let results: Vec<&(Option<String>, bool, bool)> = results.iter().map(|r| &r.0).collect();
     let bad: Vec<&String> = results.iter().filter_map(|r| r.0.as_ref()).collect();
     let files = results.iter().filter(|r| r.1).count();
     let accepted = results.iter().filter(|r| r.2).count();
+    eprintln!("OTP's errors among the pairs: {kinds:?}");
+    for kind in [
+        "systools_relup:file_problem",
+        "systools_relup:no_relup",
+        "systools_rc:undef_module",
+        "systools_make:undefined_applications",
+        "systools_relup:warnings_treated_as_errors",
+    ] {
+        assert!(
+            kinds.contains(kind),
+            "the generator never produced {kind}: {kinds:?}"
+        );
+    }
     eprintln!(
         "relup differential: {n} release pairs ({accepted} made by OTP, {} rejected), {files} relup files compared byte for byte, {} mismatches",
         n - accepted,
