@@ -140,9 +140,13 @@ fn systools_file(tree: &Path, spec_text: &str, label: &str) -> Option<Vec<u8>> {
     std::fs::read(out_dir.join("relup")).ok()
 }
 
+/// A spec's outcome: a mismatch description, whether relup files were compared, and whether
+/// OTP made a relup.
+type SpecOutcome = (Option<String>, bool, bool);
+
 /// Runs one spec both ways; returns a mismatch description, whether files were compared, and
 /// whether OTP made a relup.
-fn check_spec(spec_text: &str, label: &str, compare_file: bool) -> (Option<String>, bool, bool) {
+fn check_spec(spec_text: &str, label: &str, compare_file: bool) -> SpecOutcome {
     check_spec_kind(spec_text, label, compare_file).0
 }
 
@@ -212,7 +216,7 @@ fn make_relup_equals_otp_on_generated_release_pairs() {
         .unwrap_or(320);
     let mut g = Rng::new(0x4e1e);
     let specs: Vec<String> = (0..n).map(|_| spec(&mut g)).collect();
-    let results: Vec<((Option<String>, bool, bool), Option<String>)> = std::thread::scope(|s| {
+    let results: Vec<(SpecOutcome, Option<String>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
             .map(|w| {
                 let specs = &specs;
@@ -231,7 +235,7 @@ fn make_relup_equals_otp_on_generated_release_pairs() {
     });
     let kinds: std::collections::BTreeSet<&str> =
         results.iter().filter_map(|r| r.1.as_deref()).collect();
-    let results: Vec<&(Option<String>, bool, bool)> = results.iter().map(|r| &r.0).collect();
+    let results: Vec<&SpecOutcome> = results.iter().map(|r| &r.0).collect();
     let bad: Vec<&String> = results.iter().filter_map(|r| r.0.as_ref()).collect();
     let files = results.iter().filter(|r| r.1).count();
     let accepted = results.iter().filter(|r| r.2).count();
