@@ -656,9 +656,18 @@ fn tag_application(name: &Term<'_>, dict: &Term<'_>) -> Term<'static> {
     ])
 }
 
+/// `[{Name, Vsn}]`.
+fn name_vsns(list: Vec<(Atom, String)>) -> Term<'static> {
+    Term::list(
+        list.into_iter()
+            .map(|(n, v)| Term::tuple(vec![n.to_term(), Term::string(v)]))
+            .collect(),
+    )
+}
+
 /// `make_set/1`: first occurrences, in order.
-fn make_set(items: Vec<Atom>) -> Vec<Atom> {
-    let mut out: Vec<Atom> = Vec::new();
+fn make_set<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
     for i in items {
         if !out.contains(&i) {
             out.push(i);
@@ -794,7 +803,8 @@ fn sort_appls(apps: Vec<AppRecord>, file: &Path) -> Result<Vec<AppRecord>, PlanE
     pending.reverse(); // work from the back: pop() takes the head
     let mut out = Vec::new();
     let mut missing: Vec<Atom> = Vec::new();
-    let mut circular: Vec<Atom> = Vec::new();
+    // OTP records circular applications as `{Name, Vsn}`.
+    let mut circular: Vec<(Atom, String)> = Vec::new();
     let mut visited: Vec<Atom> = Vec::new();
     while let Some(a) = pending.pop() {
         let mut rest: Vec<AppRecord> = pending.drain(..).rev().collect();
@@ -814,13 +824,13 @@ fn sort_appls(apps: Vec<AppRecord>, file: &Path) -> Result<Vec<AppRecord>, PlanE
             rest.reverse();
             pending = rest;
         } else {
-            let new_circular: Vec<Atom> = found
+            let new_circular: Vec<(Atom, String)> = found
                 .iter()
                 .filter(|f| visited.contains(&f.name))
-                .map(|f| f.name.clone())
+                .map(|f| (f.name.clone(), f.vsn.clone()))
                 .collect();
             if !new_circular.is_empty() {
-                let mut c = vec![a.name.clone()];
+                let mut c = vec![(a.name.clone(), a.vsn.clone())];
                 c.extend(new_circular.iter().cloned());
                 c.extend(circular);
                 circular = c;
@@ -830,7 +840,7 @@ fn sort_appls(apps: Vec<AppRecord>, file: &Path) -> Result<Vec<AppRecord>, PlanE
             let mut next: Vec<AppRecord> = found;
             next.push(a);
             next.extend(rest);
-            for name in &new_circular {
+            for (name, _) in &new_circular {
                 if let Some(pos) = next.iter().position(|r| &r.name == name) {
                     next.remove(pos);
                 }
@@ -847,7 +857,10 @@ fn sort_appls(apps: Vec<AppRecord>, file: &Path) -> Result<Vec<AppRecord>, PlanE
             file,
         )),
         (true, false) => Err(make_error(
-            tag("circular_dependencies", atoms(&make_set(circular))),
+            tag(
+                "circular_dependencies",
+                name_vsns(make_set(circular.clone())),
+            ),
             "applications depend on each other in a circle",
             file,
         )),
@@ -855,7 +868,10 @@ fn sort_appls(apps: Vec<AppRecord>, file: &Path) -> Result<Vec<AppRecord>, PlanE
             tag(
                 "apps",
                 Term::list(vec![
-                    tag("circular_dependencies", atoms(&make_set(circular))),
+                    tag(
+                        "circular_dependencies",
+                        name_vsns(make_set(circular.clone())),
+                    ),
                     tag("undefined_applications", atoms(&make_set(missing))),
                 ]),
             ),
