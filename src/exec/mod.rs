@@ -155,7 +155,7 @@ pub fn execute<L: Loader>(
             if first_new_emulator {
                 loader.restart_emulator(true).map(|()| Flow::Next)
             } else {
-                eval(instr, index, loader, options, &mut state)
+                eval(instr, loader, options, &mut state)
             }
         });
         step.map_err(|source| ExecError::BeforePointOfNoReturn { index, source })?;
@@ -173,7 +173,7 @@ pub fn execute<L: Loader>(
         loader
             .instruction(index, instr)
             .map_err(|source| ExecError::AfterPointOfNoReturn { index, source })?;
-        let flow = match eval(instr, index, loader, options, &mut state) {
+        let flow = match eval(instr, loader, options, &mut state) {
             Ok(flow) => flow,
             Err(source) => {
                 return Err(match state.code_change_failure.take() {
@@ -281,7 +281,6 @@ impl EvalState {
 
 fn eval<L: Loader>(
     instr: &LowLevel,
-    _index: usize,
     loader: &mut L,
     options: &ExecOptions,
     st: &mut EvalState,

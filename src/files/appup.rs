@@ -316,7 +316,7 @@ fn check_script(
             _ => String::new(),
         };
         sink.0.push(
-            Diagnostic::error(error_code(&e), Some(script.span), format!("{e}{hint}"))
+            Diagnostic::error(e.tag(), Some(script.span), format!("{e}{hint}"))
                 .with_reason(e.reason()),
         );
     }
@@ -329,16 +329,6 @@ fn named_modules(i: &Instruction) -> Vec<Atom> {
         | Instruction::AddModule { module, .. }
         | Instruction::DeleteModule { module, .. } => vec![module.clone()],
         _ => Vec::new(),
-    }
-}
-
-fn error_code(e: &TranslateError) -> &'static str {
-    match e.reason().tagged() {
-        Some((tag, _)) => crate::files::intern_code(tag),
-        None => match e {
-            TranslateError::TooManyPointOfNoReturn => "too_many_point_of_no_return",
-            _ => "translate_error",
-        },
     }
 }
 

@@ -175,28 +175,3 @@ fn check_config(terms: &[Term<'_>]) -> Vec<Diagnostic> {
     }
     sink.0
 }
-
-/// A `'static` code for an OTP reason tag (diagnostic codes are static strings).
-pub(crate) fn intern_code(tag: &str) -> &'static str {
-    const CODES: &[&str] = &[
-        "too_many_point_of_no_return",
-        "bad_op_before_point_of_no_return",
-        "no_object_code",
-        "suspended_not_resumed",
-        "resumed_not_suspended",
-        "start_not_stop",
-        "stop_not_start",
-        "no_such_application",
-        "removed_application_present",
-        "muldef_module",
-        "undef_module",
-        "no_such_module",
-        "conflicting_versions",
-        "script_not_a_list",
-    ];
-    CODES
-        .iter()
-        .find(|c| **c == tag)
-        .copied()
-        .unwrap_or("translate_error")
-}

@@ -123,42 +123,56 @@ fn atoms(modules: &[Atom]) -> Term<'static> {
 impl TranslateError {
     /// OTP's reason term (for our own reasons, a term in the same style).
     pub fn reason(&self) -> Term<'static> {
-        let pair = |tag: &'static str, t: Term<'static>| Term::tuple(vec![Term::atom(tag), t]);
+        let pair = |t: Term<'static>| Term::tuple(vec![Term::atom(self.tag()), t]);
         match self {
-            TranslateError::TooManyPointOfNoReturn => Term::atom("too_many_point_of_no_return"),
-            TranslateError::BadOpBeforePointOfNoReturn { instruction } => {
-                pair("bad_op_before_point_of_no_return", instruction.clone())
-            }
+            TranslateError::TooManyPointOfNoReturn => Term::atom(self.tag()),
+            TranslateError::BadOpBeforePointOfNoReturn { instruction } => pair(instruction.clone()),
             TranslateError::Syntax(e) => e.reason(),
-            TranslateError::NoObjectCode { module } => pair("no_object_code", module.to_term()),
-            TranslateError::SuspendedNotResumed { modules } => {
-                pair("suspended_not_resumed", atoms(modules))
+            TranslateError::NoObjectCode { module }
+            | TranslateError::MuldefModule { module }
+            | TranslateError::UndefModule { module, .. }
+            | TranslateError::NoSuchModule { module } => pair(module.to_term()),
+            TranslateError::SuspendedNotResumed { modules }
+            | TranslateError::ResumedNotSuspended { modules }
+            | TranslateError::StartNotStop { modules }
+            | TranslateError::StopNotStart { modules } => pair(atoms(modules)),
+            TranslateError::NoSuchApplication { application }
+            | TranslateError::RemovedApplicationPresent { application } => {
+                pair(application.to_term())
             }
-            TranslateError::ResumedNotSuspended { modules } => {
-                pair("resumed_not_suspended", atoms(modules))
-            }
-            TranslateError::StartNotStop { modules } => pair("start_not_stop", atoms(modules)),
-            TranslateError::StopNotStart { modules } => pair("stop_not_start", atoms(modules)),
-            TranslateError::NoSuchApplication { application } => {
-                pair("no_such_application", application.to_term())
-            }
-            TranslateError::RemovedApplicationPresent { application } => {
-                pair("removed_application_present", application.to_term())
-            }
-            TranslateError::MuldefModule { module } => pair("muldef_module", module.to_term()),
-            TranslateError::UndefModule { module, .. } => pair("undef_module", module.to_term()),
-            TranslateError::NoSuchModule { module } => pair("no_such_module", module.to_term()),
             TranslateError::ConflictingVersions {
                 application,
                 vsn,
                 other_vsn,
             } => Term::tuple(vec![
-                Term::atom("conflicting_versions"),
+                Term::atom(self.tag()),
                 application.to_term(),
                 vsn.clone(),
                 other_vsn.clone(),
             ]),
-            TranslateError::ScriptNotAList(t) => pair("script_not_a_list", t.clone()),
+            TranslateError::ScriptNotAList(t) => pair(t.clone()),
+        }
+    }
+
+    /// The tag of the reason term (`undef_module`, `bad_purge_method`, ...): a stable code for
+    /// diagnostics.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            TranslateError::TooManyPointOfNoReturn => "too_many_point_of_no_return",
+            TranslateError::BadOpBeforePointOfNoReturn { .. } => "bad_op_before_point_of_no_return",
+            TranslateError::Syntax(e) => e.kind.atom(),
+            TranslateError::NoObjectCode { .. } => "no_object_code",
+            TranslateError::SuspendedNotResumed { .. } => "suspended_not_resumed",
+            TranslateError::ResumedNotSuspended { .. } => "resumed_not_suspended",
+            TranslateError::StartNotStop { .. } => "start_not_stop",
+            TranslateError::StopNotStart { .. } => "stop_not_start",
+            TranslateError::NoSuchApplication { .. } => "no_such_application",
+            TranslateError::RemovedApplicationPresent { .. } => "removed_application_present",
+            TranslateError::MuldefModule { .. } => "muldef_module",
+            TranslateError::UndefModule { .. } => "undef_module",
+            TranslateError::NoSuchModule { .. } => "no_such_module",
+            TranslateError::ConflictingVersions { .. } => "conflicting_versions",
+            TranslateError::ScriptNotAList(_) => "script_not_a_list",
         }
     }
 }

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 pub use error::{ParseError, ParseErrorKind};
 
-pub use pretty::{pretty, pretty_at, pretty_owned};
+pub use pretty::{pretty, pretty_at};
 pub use print::{Encoding, atom_needs_quotes, write_atom, write_term_as};
 
 use crate::span::Span;

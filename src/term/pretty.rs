@@ -80,11 +80,6 @@ pub(crate) struct Tree {
 }
 
 impl Tree {
-    /// An empty builder for `~tp` (Unicode).
-    pub(crate) fn new() -> Self {
-        Tree::with_capacity(0)
-    }
-
     /// A builder whose leaf buffer starts with room for `bytes`.
     pub(crate) fn with_capacity(bytes: usize) -> Self {
         Tree {
@@ -266,21 +261,6 @@ pub fn pretty_at(t: &Term<'_>, col: usize, ll: usize, enc: Encoding) -> String {
 /// `io_lib:format("~tp", [T])` at the start of a line: line length 80, Unicode.
 pub fn pretty(t: &Term<'_>) -> String {
     pretty_at(t, 1, 80, Encoding::Unicode)
-}
-
-/// [`pretty`] for a term that is no longer needed: it is dropped as soon as its layout tree
-/// is built, so the term, the tree and the text are never all in memory at once.
-pub fn pretty_owned(t: Term<'_>) -> String {
-    let compound = is_compound(&t);
-    let mut tree = Tree::new();
-    let root = print_length(&t, &mut tree);
-    drop(t);
-    if !compound {
-        return tree.write(&root);
-    }
-    let mut out = String::with_capacity(root.len + root.len / 4);
-    layout_to(&tree, &root, 1, 80, &mut out);
-    out
 }
 
 /// Terms `print` lays out (others are written with `io_lib:write`).
