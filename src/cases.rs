@@ -1,4 +1,4 @@
-//! The case-file format of the OTP oracle (`shared/oracle/translate`):
+//! The case-file format of the OTP oracle (`tests/otp/translate.escript`):
 //! `{case, Name, Mode, Script, Apps, PreApps}.` terms, each translated and printed as one line
 //! `Name<TAB>ok<TAB>Script` or `Name<TAB>error<TAB>Reason`, terms in `~0p` form.
 //!

@@ -2,6 +2,7 @@
 //! none holds logic of its own beyond presentation.
 
 mod check;
+mod json;
 mod make;
 mod simulate;
 mod translate;
@@ -30,8 +31,57 @@ enum Command {
     Translate(translate::Args),
 }
 
-/// An error that stops a command (bad usage, unreadable file); exit status 2.
-pub type CliError = Box<dyn std::error::Error>;
+/// An error that stops a command before it has a result (bad usage, an unreadable file, a
+/// release that is not where it was said to be): exit status 2. Findings about the input
+/// (errors in a file, a relup OTP would refuse) are results, with exit status 1.
+#[derive(Debug)]
+pub struct CliError {
+    /// `usage`, `io` or `release_layout`.
+    pub code: &'static str,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl<E: Into<Box<dyn std::error::Error>>> From<E> for CliError {
+    fn from(e: E) -> Self {
+        let e: Box<dyn std::error::Error> = e.into();
+        let code = if e.is::<std::io::Error>() {
+            "io"
+        } else if e.is::<relup::plan::LayoutError>() {
+            "release_layout"
+        } else {
+            "usage"
+        };
+        CliError {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Cli {
+    /// The subcommand's name, for JSON documents.
+    pub fn command_name(&self) -> &'static str {
+        match self.command {
+            Command::Check(_) => "check",
+            Command::Make(_) => "make",
+            Command::Simulate(_) => "simulate",
+            Command::Translate(_) => "translate",
+        }
+    }
+}
+
+/// Prints a command's failure: the sentence on stderr and, with `--json`, the failure document
+/// on stdout.
+pub fn report_failure(command: &str, json_wanted: bool, code: &str, message: &str) {
+    eprintln!("relup: error: {message}");
+    if json_wanted {
+        let _ = emit(&json::text(&json::failure(
+            command,
+            json::Problem::new(code, message),
+        )));
+    }
+}
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
@@ -50,7 +100,10 @@ pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
         return Ok(buf);
     }
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()).into())
+    std::fs::read(path).map_err(|e| CliError {
+        code: "io",
+        message: format!("{}: {e}", path.display()),
+    })
 }
 
 /// Writes to standard output; a closed pipe (`relup ... | head`) ends the output quietly
@@ -59,7 +112,10 @@ pub fn emit(text: &str) -> Result<(), CliError> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError {
+            code: "io",
+            message: format!("standard output: {e}"),
+        }),
         _ => Ok(()),
     }
 }

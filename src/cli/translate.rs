@@ -14,7 +14,7 @@ use super::{CliError, emit, read_input};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A case file in the oracle's format (`{case, Name, Mode, Script, Apps, PreApps}.`);
-    /// prints one line per case, as `shared/oracle/translate` does.
+    /// prints one line per case, as the OTP oracle `tests/otp/translate.escript` does.
     #[arg(long, value_name = "FILE", conflicts_with = "appup")]
     cases: Option<PathBuf>,
     /// An `.appup` file to translate the entry of `--from` from.

@@ -5,6 +5,7 @@
 //! warnings. The result is the relup term and the warnings, newest first, as OTP lists them.
 
 mod error;
+mod layout;
 mod release;
 mod search;
 mod write;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use error::{Origin, PlanError, Warning};
+pub use layout::{LayoutError, LocatedRelease, compare_versions, locate_release, versions};
 pub use release::{AppRecord, LoadedRelease, ReleaseRecord, get_release};
 pub use search::{expand_path, otp_code_path};
 pub use write::{relup_text, write_atomically, write_relup};

@@ -1,4 +1,5 @@
-//! Helpers shared by the test modules: snapshot settings, the OTP oracle, temp files.
+//! Helpers shared by the test modules: snapshot settings, the OTP oracle (`tests/otp/`), temp
+//! files.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,28 +14,9 @@ pub fn snapshot_settings() -> insta::Settings {
     settings
 }
 
-/// The `shared/` folder beside the repository (or `$RELUP_SHARED`).
-pub fn shared_dir() -> PathBuf {
-    std::env::var_os("RELUP_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
-
-/// True when the OTP oracle can run. Without Erlang the OTP tests fail, unless
-/// `RELUP_NO_OTP=1` says to skip them (a developer machine without Erlang).
-pub fn otp_available() -> bool {
-    let ok = Command::new("escript").arg("-h").output().is_ok()
-        || Command::new("erl").arg("-version").output().is_ok();
-    if ok && shared_dir().join("oracle/translate").exists() {
-        return true;
-    }
-    if std::env::var("RELUP_NO_OTP").as_deref() == Ok("1") {
-        eprintln!("skipping: no Erlang/OTP or no ../shared/oracle (RELUP_NO_OTP=1)");
-        return false;
-    }
-    panic!(
-        "Erlang/OTP (escript) and ../shared/oracle are needed: run .ci/run, or apt-get install erlang-base; set RELUP_NO_OTP=1 to skip"
-    );
+/// The project's own OTP oracle scripts and harness files (`tests/otp/`).
+pub fn otp_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otp")
 }
 
 /// A fresh path in the system temp dir: unique per call (tests run in parallel threads).
@@ -48,7 +30,8 @@ pub fn temp_path(name: &str) -> PathBuf {
 pub fn run_oracle(tool: &str, args: &[&str], input: &str, name: &str) -> String {
     let file = temp_path(name);
     std::fs::write(&file, input).unwrap();
-    let out = Command::new(shared_dir().join("oracle").join(tool))
+    let out = Command::new("escript")
+        .arg(otp_dir().join(format!("{tool}.escript")))
         .args(args)
         .arg(&file)
         .output()
@@ -96,9 +79,11 @@ pub fn is_otp_crash(value: &Term<'_>) -> bool {
     matches!(value.tagged(), Some(("EXIT" | "raised", _)))
 }
 
-/// The oracle's example files with extension `ext` (`cases` or `relup`), sorted.
+/// The example files with extension `ext` (`cases` or `relup`) in `tests/fixtures/oracle`,
+/// sorted.
 pub fn oracle_examples(ext: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(shared_dir().join("oracle/examples"))
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oracle");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == ext))
@@ -107,15 +92,31 @@ pub fn oracle_examples(ext: &str) -> Vec<PathBuf> {
     files
 }
 
+/// The base releases (`old1`, `old2`, ...) of a tree the relup oracle kept.
+pub fn old_names(tree: &Path) -> Vec<String> {
+    let mut olds: Vec<String> = std::fs::read_dir(tree.join("releases"))
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter_map(|n| {
+            n.strip_suffix(".rel")
+                .filter(|n| n.starts_with("old"))
+                .map(String::from)
+        })
+        .collect();
+    olds.sort();
+    olds
+}
+
 /// What the relup oracle printed for a spec, and the release tree it kept.
 pub struct OracleRun {
     pub stdout: String,
     pub tree: PathBuf,
 }
 
-/// Runs `shared/oracle/relup --keep` on a spec file.
+/// Runs `tests/otp/relup.escript --keep` on a spec file.
 pub fn run_relup_oracle_keep(spec: &Path) -> OracleRun {
-    let out = Command::new(shared_dir().join("oracle/relup"))
+    let out = Command::new("escript")
+        .arg(otp_dir().join("relup.escript"))
         .arg("--keep")
         .arg(spec)
         .output()

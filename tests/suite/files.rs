@@ -1,6 +1,6 @@
 //! Real release files: every `.appup` and `.app` shipped with the installed OTP, the `.app`,
 //! `.rel` and `.appup` files of the oracle's generated release trees, the relups the oracle
-//! produces, and the e2e demo's files all parse, decode without errors, and round-trip
+//! produces, and the live-release demo's files all parse, decode without errors, and round-trip
 //! through the printer. Plus snapshots of the decoded model of representative files.
 
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use std::process::Command;
 use relup::files::{Context, FileKind, check, decode_app, decode_appup, decode_rel, decode_relup};
 use relup::term::{decode_source, parse_term, parse_terms};
 
-use crate::common::{otp_available, shared_dir, snapshot_settings};
+use crate::common::{otp_dir, snapshot_settings};
 
 /// Asserts that every term of the file reads back equal from its printed form.
 fn assert_round_trip(path: &Path, source: &str) {
@@ -59,10 +59,8 @@ fn files_with_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
 fn every_installed_otp_appup_and_app_parses_decodes_and_round_trips() {
-    if !otp_available() {
-        return;
-    }
     let lib = otp_lib_dir();
     let (mut appups, mut apps) = (Vec::new(), Vec::new());
     files_with_ext(&lib, "appup", &mut appups);
@@ -101,10 +99,8 @@ fn every_installed_otp_appup_and_app_parses_decodes_and_round_trips() {
 }
 
 #[test]
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
 fn oracle_release_trees_and_relups_parse_decode_and_round_trip() {
-    if !otp_available() {
-        return;
-    }
     let mut checked = 0;
     for spec in crate::common::oracle_examples("relup") {
         let run = crate::common::run_relup_oracle_keep(&spec);
@@ -134,25 +130,18 @@ fn oracle_release_trees_and_relups_parse_decode_and_round_trip() {
 
 #[test]
 fn e2e_demo_files_parse_decode_and_round_trip() {
-    let demo = shared_dir().join("e2e/demo");
-    if !demo.exists() {
-        assert!(
-            std::env::var("RELUP_NO_OTP").is_ok(),
-            "../shared/e2e/demo is missing"
-        );
-        return;
-    }
+    let demo = otp_dir().join("demo");
     for rel in [
-        "0.2.0/ebin/demo.appup",
+        "0.2.0/ebin/tally.appup",
         "0.1.0/config/sys.config",
         "0.2.0/config/sys.config",
     ] {
         assert_clean(&demo.join(rel));
     }
     for vsn in ["0.1.0", "0.2.0"] {
-        let path = demo.join(vsn).join("src/demo.app.src");
+        let path = demo.join(vsn).join("src/tally.app.src");
         let source = std::fs::read_to_string(&path).unwrap();
-        let (app, diags) = decode_app(&parse_terms(&source).unwrap(), Some("demo"));
+        let (app, diags) = decode_app(&parse_terms(&source).unwrap(), Some("tally"));
         assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
         assert_eq!(app.unwrap().vsn, vsn);
         assert_round_trip(&path, &source);

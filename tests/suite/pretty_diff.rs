@@ -6,7 +6,7 @@ use std::process::Command;
 use relup::term::{Term, TermKind, parse_term, pretty};
 
 use crate::casegen::Rng;
-use crate::common::{otp_available, temp_path};
+use crate::common::temp_path;
 
 const PRINT_TP: &str = r#"#!/usr/bin/env escript
 %%! -noshell
@@ -62,10 +62,8 @@ fn random_term(g: &mut Rng, depth: usize) -> Term<'static> {
 }
 
 #[test]
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
 fn pretty_layout_equals_io_lib_tp() {
-    if !otp_available() {
-        return;
-    }
     let mut g = Rng::new(0x77);
     let mut terms: Vec<Term<'static>> = (0..1500).map(|i| random_term(&mut g, 3 + i % 3)).collect();
     // Relup-shaped terms: the files systools writes.

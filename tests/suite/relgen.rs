@@ -1,4 +1,4 @@
-//! A seeded generator of release-pair specs for `shared/oracle/relup`: several applications,
+//! A seeded generator of release-pair specs for `tests/otp/relup.escript`: several applications,
 //! added, removed and upgraded ones, start types and dependencies between applications (so the
 //! start order matters), appups with exact and regex version keys, erts changes, the
 //! `restart_emulator` and `warnings_as_errors` options, a second base release, and failing

@@ -1,5 +1,5 @@
 //! Differential tests of relup planning against `systools:make_relup/4`, through
-//! `shared/oracle/relup` on generated release pairs (`relgen.rs`) and the oracle's examples:
+//! `tests/otp/relup.escript` on generated release pairs (`relgen.rs`) and the oracle's examples:
 //! equal relup terms, equal warnings, equal errors (paths written as `$TMP`, as the oracle
 //! does), and for a share of the pairs the relup file systools writes is byte-identical to ours.
 
@@ -10,7 +10,7 @@ use relup::plan::{BaseRelease, PlanOptions, make_relup, otp_code_path, relup_tex
 use relup::term::{Term, parse_term, parse_terms};
 
 use crate::casegen::Rng;
-use crate::common::{otp_available, temp_path};
+use crate::common::{old_names, temp_path};
 use crate::relgen::spec;
 
 const WRITE_RELUP: &str = r#"#!/usr/bin/env escript
@@ -51,20 +51,6 @@ fn spec_options(spec_text: &str) -> (bool, bool, String) {
         has("warnings_as_errors"),
         opts.map_or("[]".to_string(), |o| o.to_string()),
     )
-}
-
-fn old_names(tree: &Path) -> Vec<String> {
-    let mut olds: Vec<String> = std::fs::read_dir(tree.join("releases"))
-        .unwrap()
-        .filter_map(|e| e.unwrap().file_name().into_string().ok())
-        .filter_map(|n| {
-            n.strip_suffix(".rel")
-                .filter(|n| n.starts_with("old"))
-                .map(String::from)
-        })
-        .collect();
-    olds.sort();
-    olds
 }
 
 /// Our result in the oracle's output format, with the tree path written as `$TMP`.
@@ -206,10 +192,8 @@ fn check_run(
 }
 
 #[test]
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
 fn make_relup_equals_otp_on_generated_release_pairs() {
-    if !otp_available() {
-        return;
-    }
     let n: usize = std::env::var("RELUP_DIFF_RELEASES")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -271,10 +255,8 @@ fn make_relup_equals_otp_on_generated_release_pairs() {
 }
 
 #[test]
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
 fn oracle_relup_examples_equal_otp_and_their_files() {
-    if !otp_available() {
-        return;
-    }
     for path in crate::common::oracle_examples("relup") {
         let text = std::fs::read_to_string(&path).unwrap();
         let (problem, _, _) = check_spec(&text, path.file_name().unwrap().to_str().unwrap(), true);
@@ -286,10 +268,8 @@ fn oracle_relup_examples_equal_otp_and_their_files() {
 /// `restart_emulator` (tests/fixtures/releases/pre_r15.relup) and circular dependencies
 /// between applications (circular_core.relup).
 #[test]
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
 fn release_fixtures_equal_otp_and_their_files() {
-    if !otp_available() {
-        return;
-    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/releases");
     let mut specs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

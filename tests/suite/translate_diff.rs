@@ -1,5 +1,5 @@
 //! Differential tests of translation against OTP's own `systools_rc:translate_scripts/4`,
-//! run through `shared/oracle/translate` on the same case files.
+//! run through `tests/otp/translate.escript` on the same case files.
 //!
 //! Where OTP's order depends on ETS hash iteration (independent components inside one
 //! dependency group), the oracle's `--components` column tells which order OTP took; we feed
@@ -14,7 +14,7 @@ use relup::passes::TranslateOptions;
 use relup::term::{Term, parse_terms_recovering};
 
 use crate::casegen::{Rng, case, single_instruction_case};
-use crate::common::{OracleLine, is_otp_crash, otp_available, parse_oracle_lines, run_oracle};
+use crate::common::{OracleLine, is_otp_crash, parse_oracle_lines, run_oracle};
 
 /// OTP's order inside each component, as a rank per module.
 fn rank_from_components(components: Option<&Term<'_>>) -> TranslateOptions {
@@ -115,10 +115,8 @@ fn case_count() -> usize {
 }
 
 #[test]
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
 fn translation_equals_otp_on_generated_cases() {
-    if !otp_available() {
-        return;
-    }
     let mut g = Rng::new(0x5eed_2026);
     let n = case_count();
     let mut text = String::new();
@@ -164,10 +162,8 @@ fn translation_equals_otp_on_generated_cases() {
 }
 
 #[test]
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
 fn syntax_check_equals_otp_on_single_instructions() {
-    if !otp_available() {
-        return;
-    }
     let mut g = Rng::new(0xdec0de);
     let n = 6_000;
     let text: String = (0..n)
@@ -216,40 +212,17 @@ fn syntax_check_equals_otp_on_single_instructions() {
     );
 }
 
+/// The example case files (`tests/fixtures/oracle/*.cases`: hash orders, the oracle's own
+/// error lines) equal OTP, with OTP's order inside each component as the tie-break.
 #[test]
-fn oracle_examples_give_the_saved_outputs() {
-    if !otp_available() {
-        return;
-    }
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+fn oracle_example_cases_equal_otp() {
     let files = crate::common::oracle_examples("cases");
-    assert!(files.len() >= 10);
+    assert!(files.len() >= 2);
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
-        let saved =
-            parse_oracle_lines(&std::fs::read_to_string(path.with_extension("out")).unwrap());
-        let ours = relup::cases::run_cases(&text);
-        assert_eq!(ours.len(), saved.len(), "{}", path.display());
-        let live = parse_oracle_lines(&run_oracle(
-            "translate",
-            &["--components"],
-            &text,
-            "example.cases",
-        ));
-        let terms = parse_terms_recovering(&text, true);
-        for (n, (line, otp)) in ours.iter().zip(&saved).enumerate() {
-            if mismatch(line, otp).is_none() || otp.name.tagged().is_some_and(|(t, _)| t == "line")
-            {
-                continue;
-            }
-            // Only a hash order may differ: with OTP's order as the tie-break we match.
-            let term = terms[n].as_ref().unwrap();
-            let ranked = run_case_with(term, &rank_from_components(live[n].components.as_ref()));
-            assert!(
-                mismatch(&ranked, otp).is_none(),
-                "{}: {}",
-                path.display(),
-                mismatch(line, otp).unwrap()
-            );
-        }
+        let (count, bad, _) = compare(&text, "example.cases");
+        assert!(count >= 4, "{}", path.display());
+        assert!(bad.is_empty(), "{}: {}", path.display(), bad.join("\n"));
     }
 }

@@ -1,0 +1,352 @@
+//! The live-release harness, with real components only: the tally demo (`tests/otp/demo`) is
+//! built at 0.1.0 and then 0.2.0 into one rebar3 release root (rebar3's own relup workflow);
+//! `relup make ROOT --up-from 0.1.0 --down-to 0.1.0` must write the relup `rebar3 relup` writes,
+//! byte for byte; then 0.1.0 runs as a real node (its own epmd port, a unique node name and
+//! cookie), release_handler installs 0.2.0 from a tarball carrying our relup, downgrades to
+//! 0.1.0, upgrades again, and the node's state is checked after every step: same gen_server
+//! pid, migrated state, new library code, the new supervisor child, release statuses.
+//!
+//! Every process started here is stopped by its pid; every wait is bounded.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{otp_dir, temp_path};
+
+/// A process of the run, killed by pid when dropped (if it has not exited by then).
+struct Spawned(Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// The run's work directory, node name, cookie and epmd port.
+struct Run {
+    dir: PathBuf,
+    node: String,
+    cookie: String,
+    epmd_port: u16,
+}
+
+impl Run {
+    fn new() -> Run {
+        let dir = temp_path("live");
+        std::fs::create_dir_all(dir.join("home")).unwrap();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let tag = format!("{}_{}", std::process::id(), nanos % 1_000_000_007);
+        Run {
+            node: format!("tally_{tag}@localhost"),
+            cookie: format!("cookie_{tag}_{}", nanos % 999_983),
+            epmd_port: free_port(),
+            dir,
+        }
+    }
+
+    /// A command with the run's environment: its own HOME and rebar3 cache, epmd port, node
+    /// name and cookie (the release's vm.args.src reads TALLY_NODE and TALLY_COOKIE).
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        let home = self.dir.join("home");
+        c.env("HOME", &home)
+            .env("REBAR_CACHE_DIR", home.join("rebar3-cache"))
+            .env("REBAR_GLOBAL_CONFIG_DIR", home.join("rebar3-config"))
+            .env("REBAR_OFFLINE", "1")
+            .env("ERL_EPMD_PORT", self.epmd_port.to_string())
+            .env("TALLY_NODE", self.node.split('@').next().unwrap())
+            .env("TALLY_COOKIE", &self.cookie)
+            .env("ERL_CRASH_DUMP", self.dir.join("erl_crash.dump"))
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs a command to its end within `secs`, output in the work dir's logs; kills it on
+    /// timeout. Returns (success, stdout, stderr).
+    fn run(&self, mut cmd: Command, label: &str, secs: u64) -> (bool, String, String) {
+        let out = self.dir.join(format!("{label}.out"));
+        let err = self.dir.join(format!("{label}.err"));
+        cmd.stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap());
+        let mut child = Spawned(cmd.spawn().unwrap_or_else(|e| panic!("{label}: {e}")));
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let ok = loop {
+            if let Some(status) = child.0.try_wait().unwrap() {
+                break status.success();
+            }
+            assert!(Instant::now() < deadline, "{label}: no answer in {secs} s");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        drop(child);
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        (ok, read(&out), read(&err))
+    }
+
+    fn run_ok(&self, cmd: Command, label: &str, secs: u64) -> String {
+        let (ok, out, err) = self.run(cmd, label, secs);
+        assert!(ok, "{label} failed:\n{out}\n{err}");
+        out
+    }
+
+    fn rebar3(&self, project: &Path, args: &[&str], label: &str) -> String {
+        let mut c = self.command("rebar3");
+        c.args(args).current_dir(project);
+        self.run_ok(c, label, 300)
+    }
+
+    fn probe(&self, args: &[&str], label: &str) -> (bool, String) {
+        let mut c = self.command("escript");
+        c.arg(otp_dir().join("probe.escript"))
+            .arg(&self.node)
+            .arg(&self.cookie)
+            .args(args);
+        let (ok, out, err) = self.run(c, label, 60);
+        (ok, format!("{out}{err}"))
+    }
+}
+
+/// A TCP port nobody listens on right now (the run's private epmd takes it).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let dest = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).unwrap();
+        }
+    }
+}
+
+/// The probe's `state` output as key → value text.
+fn state(run: &Run, label: &str) -> std::collections::BTreeMap<String, String> {
+    let (ok, out) = run.probe(&["state"], label);
+    assert!(ok, "state probe failed: {out}");
+    out.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Counts the checks as they pass, and names the first that fails.
+struct Checks(usize);
+
+impl Checks {
+    fn eq(&mut self, what: &str, got: Option<&String>, want: &str) {
+        assert_eq!(got.map(String::as_str), Some(want), "{what}");
+        self.0 += 1;
+    }
+    fn that(&mut self, what: &str, ok: bool) {
+        assert!(ok, "{what}");
+        self.0 += 1;
+    }
+}
+
+/// The state a node of `vsn` must show after `count` increments, with `srv_pid` unchanged.
+fn check_state(
+    c: &mut Checks,
+    s: &std::collections::BTreeMap<String, String>,
+    vsn: &str,
+    count: u32,
+    srv_pid: &str,
+) {
+    c.eq("tally_srv keeps its pid", s.get("srv_pid"), srv_pid);
+    let other = if vsn == "0.1.0" { "0.2.0" } else { "0.1.0" };
+    let releases = if vsn == "0.1.0" {
+        format!("[{{\"{vsn}\",permanent}},{{\"{other}\",old}}]")
+    } else {
+        format!("[{{\"{other}\",old}},{{\"{vsn}\",permanent}}]")
+    };
+    c.eq("release statuses", s.get("releases"), &releases);
+    let loaded_srv = s.get("loaded").is_some_and(|l| {
+        l.contains(&format!("{{tally_srv,\"{vsn}\"}}"))
+            && l.contains(&format!("{{tally_lib,\"{vsn}\"}}"))
+            && l.contains(&format!("{{tally_sup,\"{vsn}\"}}"))
+    });
+    c.that(&format!("{vsn} code loaded: {:?}", s.get("loaded")), loaded_srv);
+    c.eq("no old code left", s.get("old_code"), "[]");
+    if vsn == "0.2.0" {
+        c.that(
+            &format!("state migrated: {:?}", s.get("srv_state")),
+            s.get("srv_state")
+                .is_some_and(|t| t.starts_with(&format!("{{state,{count},")) && t.ends_with(",\"0.1.0\"}")),
+        );
+        c.eq("new library code", s.get("step_of_zero"), "5");
+        c.eq(
+            "supervisor children",
+            s.get("children"),
+            "[{tally_audit,true},{tally_srv,true}]",
+        );
+        c.eq("new child answers", s.get("audit"), "{pong,\"0.2.0\"}");
+        c.that(
+            &format!("report of the new code: {:?}", s.get("report")),
+            s.get("report").is_some_and(|r| {
+                r.contains(&format!("label => \"tally:{count}\""))
+                    && r.contains("migrated_from => \"0.1.0\"")
+            }),
+        );
+        c.that(
+            "tally_audit loaded",
+            s.get("loaded").is_some_and(|l| l.contains("{tally_audit,\"0.2.0\"}")),
+        );
+    } else {
+        c.that(
+            &format!("state in the 0.1.0 shape: {:?}", s.get("srv_state")),
+            s.get("srv_state").is_some_and(|t| {
+                t.starts_with(&format!("{{state,{count},")) && t.matches(',').count() == 2
+            }),
+        );
+        c.eq("old library code", s.get("step_of_zero"), "1");
+        c.eq("supervisor children", s.get("children"), "[{tally_srv,true}]");
+        c.eq("no audit process", s.get("audit"), "not_running");
+        c.that(
+            "tally_audit not loaded",
+            s.get("loaded").is_some_and(|l| l.contains("{tally_audit,not_loaded}")),
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(all(otp, rebar3)),
+    ignore = "needs Erlang/OTP and rebar3 on PATH (apt-get install erlang-base rebar3)"
+)]
+fn rebar3_release_root_relup_and_live_upgrade_downgrade_reupgrade() {
+    let run = Run::new();
+    let demo = otp_dir().join("demo");
+    let project = run.dir.join("tally");
+
+    // Both versions built into one release root, as rebar3's relup workflow does.
+    copy_tree(&demo.join("0.1.0"), &project);
+    run.rebar3(&project, &["tar"], "rebar3-tar-0.1.0");
+    let root = project.join("_build/default/rel/tally");
+    let old_tar = run.dir.join("tally-0.1.0.tar.gz");
+    std::fs::copy(root.join("tally-0.1.0.tar.gz"), &old_tar).unwrap();
+    for gone in ["src", "config", "rebar.config"] {
+        let p = project.join(gone);
+        if p.is_dir() {
+            std::fs::remove_dir_all(p).unwrap();
+        } else {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    copy_tree(&demo.join("0.2.0"), &project);
+    run.rebar3(&project, &["release"], "rebar3-release-0.2.0");
+    run.rebar3(
+        &project,
+        &["relup", "-n", "tally", "-v", "0.2.0", "-u", "0.1.0"],
+        "rebar3-relup",
+    );
+    let relup_file = root.join("releases/0.2.0/relup");
+    let rebar3_relup = std::fs::read(&relup_file).unwrap();
+    std::fs::remove_file(&relup_file).unwrap();
+
+    // Ours, from the release root as it is: NEW = its newest release, OLD a bare version,
+    // the code path its lib/, written to releases/0.2.0/relup.
+    let mut make = run.command(env!("CARGO_BIN_EXE_relup"));
+    make.arg("make")
+        .arg(&root)
+        .args(["--up-from", "0.1.0", "--down-to", "0.1.0"]);
+    run.run_ok(make, "relup-make", 60);
+    let ours = std::fs::read(&relup_file).unwrap();
+    assert!(
+        ours == rebar3_relup,
+        "relup make differs from rebar3 relup:\n--- ours\n{}\n--- rebar3\n{}",
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&rebar3_relup)
+    );
+    let mut checks = Checks(1);
+
+    // The 0.2.0 tarball carries our relup.
+    run.rebar3(&project, &["tar"], "rebar3-tar-0.2.0");
+    let new_tar = run.dir.join("tally-0.2.0.tar.gz");
+    std::fs::copy(root.join("tally-0.2.0.tar.gz"), &new_tar).unwrap();
+    let mut tar = run.command("tar");
+    tar.arg("-xzOf")
+        .arg(&new_tar)
+        .arg("releases/0.2.0/relup");
+    let packed = run.run_ok(tar, "tar-relup", 60);
+    checks.that("the tarball holds our relup", packed.as_bytes() == ours.as_slice());
+
+    // 0.1.0 installed and started as a real node, with a private epmd.
+    let node_root = run.dir.join("node");
+    std::fs::create_dir_all(&node_root).unwrap();
+    let mut untar = run.command("tar");
+    untar.arg("-xzf").arg(&old_tar).arg("-C").arg(&node_root);
+    run.run_ok(untar, "untar-0.1.0", 60);
+    let log = |name: &str| std::fs::File::create(run.dir.join(name)).unwrap();
+    let epmd = Spawned(
+        run.command("epmd")
+            .args(["-port", &run.epmd_port.to_string(), "-address", "127.0.0.1"])
+            .stdout(log("epmd.out"))
+            .stderr(log("epmd.err"))
+            .spawn()
+            .unwrap(),
+    );
+    let mut node = Spawned(
+        run.command(node_root.join("bin/tally"))
+            .arg("foreground")
+            .stdout(log("node.out"))
+            .stderr(log("node.err"))
+            .spawn()
+            .unwrap(),
+    );
+    let (ok, out) = run.probe(&["wait"], "wait");
+    assert!(ok, "the 0.1.0 node did not come up: {out}");
+
+    let (ok, out) = run.probe(&["bump", "3"], "bump-1");
+    assert!(ok, "{out}");
+    let before = state(&run, "state-0.1.0");
+    let srv_pid = before.get("srv_pid").unwrap().clone();
+    checks.eq("one release at first", before.get("releases"), "[{\"0.1.0\",permanent}]");
+    checks.eq("0.1.0 library code", before.get("step_of_zero"), "1");
+    checks.that(
+        &format!("three increments: {:?}", before.get("srv_state")),
+        before.get("srv_state").is_some_and(|t| t.starts_with("{state,3,")),
+    );
+
+    // Upgrade: the tarball's bytes go over the connection; release_handler does the rest.
+    let (ok, out) = run.probe(&["install", "0.2.0", new_tar.to_str().unwrap()], "install-0.2.0");
+    assert!(ok, "upgrade failed: {out}");
+    check_state(&mut checks, &state(&run, "state-up"), "0.2.0", 3, &srv_pid);
+    let (ok, out) = run.probe(&["bump", "1"], "bump-2");
+    assert!(ok, "{out}");
+
+    // Downgrade: the new code's code_change({down, _}) runs before the old code is loaded.
+    let (ok, out) = run.probe(&["switch", "0.1.0"], "switch-0.1.0");
+    assert!(ok, "downgrade failed: {out}");
+    check_state(&mut checks, &state(&run, "state-down"), "0.1.0", 8, &srv_pid);
+    let (ok, out) = run.probe(&["bump", "2"], "bump-3");
+    assert!(ok, "{out}");
+
+    // And up again.
+    let (ok, out) = run.probe(&["switch", "0.2.0"], "switch-0.2.0");
+    assert!(ok, "re-upgrade failed: {out}");
+    check_state(&mut checks, &state(&run, "state-reup"), "0.2.0", 10, &srv_pid);
+
+    // Stop the node (bounded), then its epmd, by pid.
+    let _ = run.probe(&["stop"], "stop");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while matches!(node.0.try_wait(), Ok(None)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stopped = matches!(node.0.try_wait(), Ok(Some(_)));
+    drop(node);
+    drop(epmd);
+    checks.that("the node stopped when asked", stopped);
+    eprintln!("live release: {} checks passed, 0 failed", checks.0);
+    std::fs::remove_dir_all(&run.dir).unwrap();
+}
