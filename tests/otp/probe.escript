@@ -115,7 +115,7 @@ module_vsn(Node, M) ->
         {file, _} ->
             Attrs = rpc(Node, M, module_info, [attributes]),
             case lists:keyfind(vsn, 1, Attrs) of
-                {vsn, [V]} -> V;
+                {vsn, V} when is_list(V) -> V;
                 _ -> unknown
             end
     end.

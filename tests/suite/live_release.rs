@@ -61,7 +61,7 @@ impl Run {
             .env("REBAR_GLOBAL_CONFIG_DIR", home.join("rebar3-config"))
             .env("REBAR_OFFLINE", "1")
             .env("ERL_EPMD_PORT", self.epmd_port.to_string())
-            .env("TALLY_NODE", self.node.split('@').next().unwrap())
+            .env("TALLY_NODE", &self.node)
             .env("TALLY_COOKIE", &self.cookie)
             .env("ERL_CRASH_DUMP", self.dir.join("erl_crash.dump"))
             .stdin(Stdio::null());

@@ -118,6 +118,7 @@ fn systools_file(tree: &Path, spec_text: &str, label: &str) -> Option<Vec<u8>> {
         .args(old_names(tree))
         .output()
         .unwrap();
+    let _ = std::fs::remove_file(&script);
     assert!(
         out.status.success(),
         "{}",
