@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use relup::files::{Relup, RelupEntry};
 use relup::plan::{
-    BaseRelease, LocatedRelease, Plan, PlanError, PlanOptions, Warning, locate_release,
-    make_relup, otp_code_path, relup_text, write_relup,
+    BaseRelease, LocatedRelease, Plan, PlanError, PlanOptions, Warning, locate_release, make_relup,
+    otp_code_path, relup_text, write_relup,
 };
 
 use super::json::{self, Problem};
@@ -117,12 +117,19 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         warnings_as_errors: args.warnings_as_errors,
         ..PlanOptions::default()
     };
-    let bases =
-        |v: &[LocatedRelease]| v.iter().map(|r| BaseRelease::new(&r.rel_file)).collect::<Vec<_>>();
+    let bases = |v: &[LocatedRelease]| {
+        v.iter()
+            .map(|r| BaseRelease::new(&r.rel_file))
+            .collect::<Vec<_>>()
+    };
     let target = match (&args.output, &args.outdir) {
         (Some(f), _) => f.clone(),
         (None, Some(d)) => d.join("relup"),
-        (None, None) => new.rel_file.parent().unwrap_or(Path::new(".")).join("relup"),
+        (None, None) => new
+            .rel_file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("relup"),
     };
     let plan = match make_relup(&new.rel_file, &bases(&up), &bases(&down), &options) {
         Ok(p) => p,
@@ -146,7 +153,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let warnings: Vec<Problem> = plan.warnings.iter().map(warning_problem).collect();
     if args.dry_run {
         if args.json {
-            emit(&json::text(&document(&plan, &new, &target, false, &warnings)))?;
+            emit(&json::text(&document(
+                &plan, &new, &target, false, &warnings,
+            )))?;
         } else {
             eprintln!("relup: would write {} (dry run):", target.display());
             emit(&relup_text(&plan.relup))?;
@@ -162,7 +171,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(1));
     }
     if args.json {
-        emit(&json::text(&document(&plan, &new, &target, true, &warnings)))?;
+        emit(&json::text(&document(
+            &plan, &new, &target, true, &warnings,
+        )))?;
     } else {
         eprintln!("relup: wrote {}", target.display());
     }
@@ -218,7 +229,7 @@ fn plan_problem(e: &PlanError) -> Problem {
         code,
         message: e.message.clone(),
         file: e.file.as_ref().map(|f| f.display().to_string()),
-        line_col: None,
+        line_col: e.position.map(|(l, c)| (l as usize, c as usize)),
         reason: Some(json::term(&e.to_term())),
     }
 }

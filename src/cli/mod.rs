@@ -49,6 +49,8 @@ impl<E: Into<Box<dyn std::error::Error>>> From<E> for CliError {
             "io"
         } else if e.is::<relup::plan::LayoutError>() {
             "release_layout"
+        } else if e.is::<relup::exec::SimulateError>() {
+            "no_matching_relup"
         } else {
             "usage"
         };

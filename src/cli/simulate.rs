@@ -4,11 +4,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use serde_json::{Value, json};
+
 use relup::exec::scenario::Scenario;
-use relup::exec::{ExecOptions, SimulatedRuntime, select_script, simulate};
+use relup::exec::sim_types::Status;
+use relup::exec::{ExecOptions, SimulatedRuntime, Simulation, describe, select_script, simulate};
 use relup::files::decode_relup;
 use relup::term::{decode_source, parse_terms};
 
+use super::json::{self, Problem};
 use super::{CliError, emit, read_input};
 
 /// Arguments of `relup simulate`.
@@ -23,7 +27,7 @@ pub struct Args {
     /// The release version to go to.
     #[arg(long, value_name = "VSN")]
     to: String,
-    /// Print the simulation as JSON.
+    /// Print a JSON document (README, "JSON output").
     #[arg(long)]
     json: bool,
 }
@@ -33,26 +37,38 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let scenario_bytes = read_input(&args.node)?;
     let scenario_text =
         decode_source(&scenario_bytes).map_err(|e| format!("{}: {e}", args.node.display()))?;
-    let terms = parse_terms(&scenario_text).map_err(|e| format!("{}: {e}", args.node.display()))?;
-    let scenario = Scenario::from_terms(&terms).map_err(|e| {
+    let terms = parse_terms(&scenario_text).map_err(|e| {
         let lc = relup::span::line_col(&scenario_text, e.span.lo());
         format!("{}:{}:{}: {e}", args.node.display(), lc.line, lc.col)
+    })?;
+    let scenario = Scenario::from_terms(&terms).map_err(|e| {
+        let lc = relup::span::line_col(&scenario_text, e.span.lo());
+        format!(
+            "{}:{}:{}: {e} (the scenario format is in README.md, \"Scenario files\")",
+            args.node.display(),
+            lc.line,
+            lc.col
+        )
     })?;
     let relup_bytes = read_input(&args.relup)?;
     let relup_text =
         decode_source(&relup_bytes).map_err(|e| format!("{}: {e}", args.relup.display()))?;
-    let relup_terms =
-        parse_terms(&relup_text).map_err(|e| format!("{}: {e}", args.relup.display()))?;
+    let relup_terms = parse_terms(&relup_text).map_err(|e| {
+        let lc = relup::span::line_col(&relup_text, e.span.lo());
+        format!("{}:{}:{}: {e}", args.relup.display(), lc.line, lc.col)
+    })?;
     let (relup, diags) = decode_relup(&relup_terms);
     let relup = relup.ok_or_else(|| {
         format!(
-            "{}: not a valid relup: {}",
+            "{}: not a valid relup ({}); `relup check {}` shows where",
             args.relup.display(),
             diags
                 .iter()
+                .filter(|d| d.is_error())
                 .map(|d| d.message.clone())
                 .collect::<Vec<_>>()
-                .join("; ")
+                .join("; "),
+            args.relup.display()
         )
     })?;
     let current = scenario.release.clone();
@@ -60,7 +76,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let node = SimulatedRuntime::new(scenario)?;
     let sim = simulate(node, script, direction, &ExecOptions::default());
     if args.json {
-        emit(&format!("{}\n", serde_json::to_string_pretty(&sim)?))?;
+        emit(&json::text(&document(&sim, &current, &args.to)))?;
     } else {
         emit(&sim.render())?;
     }
@@ -69,4 +85,58 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The simulation as a JSON document.
+fn document(sim: &Simulation, from: &str, to: &str) -> Value {
+    let outcome = match &sim.outcome {
+        Ok(r) => json!({
+            "instructions_run": r.instructions_run,
+            "restarted": r.restarted,
+            "unpurged": r.unpurged.iter().map(|(m, p)| json!({"module": m.as_str(), "post_purge": p.atom()})).collect::<Vec<_>>(),
+            "not_suspended": r.not_suspended.iter().map(|(m, p)| json!({"module": m.as_str(), "pid": p.to_string()})).collect::<Vec<_>>(),
+        }),
+        Err(_) => Value::Null,
+    };
+    let state = &sim.final_state;
+    let fields = json!({
+        "direction": if sim.direction.starts_with("up") { "up" } else { "down" },
+        "from": from,
+        "to": to,
+        "result": outcome,
+        "node_unchanged": sim.node_unchanged,
+        "events": sim.events.iter().map(|e| json!({"index": e.index, "text": e.text})).collect::<Vec<_>>(),
+        "hazards": sim.hazards.iter().map(|h| {
+            let mut v = serde_json::to_value(h).unwrap_or(Value::Null);
+            v["message"] = json!(describe(h));
+            v
+        }).collect::<Vec<_>>(),
+        "final_state": {
+            "modules": state.modules.iter().map(|(m, l)| json!({"module": m.as_str(), "current": l.current, "old": l.old})).collect::<Vec<_>>(),
+            "processes": state.processes.iter().map(|(pid, p)| {
+                let (status, reason) = match &p.status {
+                    Status::Running => ("running", None),
+                    Status::Suspended => ("suspended", None),
+                    Status::Dead(r) => ("dead", Some(r.clone())),
+                };
+                json!({
+                    "pid": pid.to_string(),
+                    "name": p.name.as_str(),
+                    "status": status,
+                    "exit_reason": reason,
+                    "runs": p.runs.iter().map(|(m, v)| json!({"module": m.as_str(), "vsn": v})).collect::<Vec<_>>(),
+                    "state": p.state.as_ref().map(json::term),
+                })
+            }).collect::<Vec<_>>(),
+            "supervisors": state.supervisors.iter().map(|(pid, specs)| json!({
+                "pid": pid.to_string(),
+                "children": specs.iter().map(|c| json!({"id": c.id.as_str(), "pid": c.pid.map(|p| p.to_string())})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        },
+    });
+    let errors: Vec<Problem> = match &sim.outcome {
+        Err(e) => vec![Problem::new("execution_failed", e.clone())],
+        Ok(_) => Vec::new(),
+    };
+    json::document("simulate", sim.outcome.is_ok(), fields, &errors, &[])
 }

@@ -3,21 +3,38 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use relup::files::{Appup, decode_app, decode_appup, parse_diagnostic};
-use relup::instr::{Mode, StartType, script_to_term};
+use serde_json::json;
+
+use relup::diagnostic::Diagnostic;
+use relup::files::{Appup, app_name_of, decode_app, decode_appup_lenient, parse_diagnostic};
+use relup::instr::{Atom, Instruction, Mode, StartType, script_to_term};
 use relup::passes::{Application, Apps, translate};
+use relup::span::line_col;
 use relup::term::{Term, decode_source, parse_terms, pretty};
 
+use super::json::{self, Problem};
 use super::{CliError, emit, read_input};
 
 /// Arguments of `relup translate`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The entry is the one systools:make_relup selects for --from (OTP's version-key rule: the
+first entry whose string equals the version, or whose regex's leftmost match is all of it).
+Errors in other entries are reported as warnings: make_relup never reads them for this
+version.
+
+The application's modules and version come from --app, else from NAME.app beside the appup
+(for NAME.appup.src: NAME.app, else NAME.app.src beside it; an .app.src with an empty module
+list stands for the modules the appup names).
+
+Exit status: 0 translated, 1 the entry has errors or none matches, 2 the command could not
+run.")]
 pub struct Args {
     /// A case file in the oracle's format (`{case, Name, Mode, Script, Apps, PreApps}.`);
     /// prints one line per case, as the OTP oracle `tests/otp/translate.escript` does.
     #[arg(long, value_name = "FILE", conflicts_with = "appup")]
     cases: Option<PathBuf>,
-    /// An `.appup` file to translate the entry of `--from` from.
+    /// An `.appup` (or `.appup.src`) file to translate the entry of `--from` from.
     #[arg(required_unless_present = "cases")]
     appup: Option<PathBuf>,
     /// The version to upgrade from (or downgrade to, with `--down`).
@@ -32,7 +49,7 @@ pub struct Args {
     /// The old `.app` file (default: the new one with the old version).
     #[arg(long, value_name = "FILE")]
     old_app: Option<PathBuf>,
-    /// Print JSON instead of Erlang terms.
+    /// Print a JSON document (README, "JSON output"); with --cases, one JSON object per line.
     #[arg(long)]
     json: bool,
     /// Also say (on stderr) which modules form dependency cycles, whose order OTP keeps as
@@ -41,10 +58,48 @@ pub struct Args {
     explain: bool,
 }
 
+/// Where the problems of one translation go: rendered on stderr and kept for JSON.
+struct Report<'a> {
+    source: &'a str,
+    file: String,
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+impl Report<'_> {
+    fn add(&mut self, d: &Diagnostic, as_warning: bool) {
+        let mut d = d.clone();
+        if as_warning && d.is_error() {
+            d.message = format!("{} (in an entry not selected for this version)", d.message);
+            d.severity = relup::diagnostic::Severity::Warning;
+        }
+        eprint!("{}", d.render(self.source, &self.file));
+        let problem = Problem {
+            code: d.code.to_string(),
+            message: d.message.clone(),
+            file: Some(self.file.clone()),
+            line_col: d.span.map(|s| {
+                let lc = line_col(self.source, s.lo());
+                (lc.line, lc.col)
+            }),
+            reason: d
+                .reason
+                .as_deref()
+                .and_then(|r| relup::term::parse_term(r).ok())
+                .map(|t| json::term(&t)),
+        };
+        if d.is_error() {
+            self.errors.push(problem);
+        } else {
+            self.warnings.push(problem);
+        }
+    }
+}
+
 /// Runs `relup translate`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     if let Some(cases) = &args.cases {
-        return run_cases(cases);
+        return run_cases(cases, args.json);
     }
     let appup_path = args
         .appup
@@ -53,36 +108,118 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let from = args
         .from
         .as_deref()
-        .ok_or("--from VSN is needed with an APPUP file")?;
-    let (source, appup) = match read_appup(appup_path)? {
-        Ok(ok) => ok,
-        Err(code) => return Ok(code),
+        .ok_or("--from VSN is needed with an APPUP file: the version upgraded from (or downgraded to, with --down)")?;
+    let bytes = read_input(appup_path)?;
+    let source = decode_source(&bytes)
+        .map_err(|e| format!("{}: {e}", appup_path.display()))?
+        .into_owned();
+    let mut report = Report {
+        source: &source,
+        file: appup_path.display().to_string(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
     };
-    let new_app = match &args.app {
-        Some(p) => read_app(p)?,
-        None => beside_app(appup_path, &appup)?,
+    let direction = if args.down { "down" } else { "up" };
+    let fields = |script: Option<serde_json::Value>| json!({ "appup": appup_path.display().to_string(), "from": from, "direction": direction, "instructions": script });
+    let finish =
+        |report: Report<'_>, script: Option<serde_json::Value>| -> Result<ExitCode, CliError> {
+            let ok = report.errors.is_empty() && script.is_some();
+            if args.json {
+                let doc = json::document(
+                    "translate",
+                    ok,
+                    fields(script),
+                    &report.errors,
+                    &report.warnings,
+                );
+                emit(&json::text(&doc))?;
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        };
+    let terms = match parse_terms(&source) {
+        Ok(t) => t,
+        Err(e) => {
+            report.add(&parse_diagnostic(&e), false);
+            return finish(report, None);
+        }
     };
-    let old_app = match &args.old_app {
-        Some(p) => read_app(p)?,
-        None => Application {
-            vsn: Term::string(from.to_string()),
-            ..new_app.clone()
-        },
+    let (appup, diags) = decode_appup_lenient(&terms, None);
+    let Some(appup) = appup else {
+        for d in &diags {
+            report.add(d, false);
+        }
+        return finish(report, None);
     };
     let clauses = if args.down {
         &appup.down_to
     } else {
         &appup.up_from
     };
-    let Some(clause) = Appup::find(clauses, from)? else {
+    let clause = match Appup::find(clauses, from) {
+        Ok(c) => c,
+        Err(e) => {
+            report.add(
+                &Diagnostic::error(
+                    "invalid_regex",
+                    None,
+                    format!("{e}; OTP crashes on this entry before it reaches one for {from}"),
+                ),
+                false,
+            );
+            return finish(report, None);
+        }
+    };
+    // Errors inside the selected entry (or outside every entry) stop the translation; errors
+    // in other entries are warnings, as make_relup never reads them for this version.
+    let entries: Vec<_> = appup
+        .up_from
+        .iter()
+        .chain(&appup.down_to)
+        .map(|c| c.span)
+        .collect();
+    for d in &diags {
+        let inside = |s: relup::span::Span| {
+            d.span
+                .is_some_and(|ds| s.start <= ds.start && ds.end <= s.end)
+        };
+        let elsewhere =
+            clause.is_none_or(|c| !inside(c.span)) && entries.iter().any(|s| inside(*s));
+        report.add(d, elsewhere);
+    }
+    let Some(clause) = clause else {
         let list = if args.down { "DownTo" } else { "UpFrom" };
+        let message = format!(
+            "no {list} entry of the appup matches version {from}: add an entry {{\"{from}\", [...]}} (or a regex key) to the {list} list"
+        );
         eprintln!(
-            "relup: error: {}: no {list} entry of the appup matches version {from} [no_relup]",
+            "relup: error: {}: {message} [no_relup]",
             appup_path.display()
         );
-        return Ok(ExitCode::from(1));
+        report.errors.push(Problem {
+            file: Some(report.file.clone()),
+            ..Problem::new("no_relup", message)
+        });
+        return finish(report, None);
     };
-    let _ = source;
+    if !report.errors.is_empty() {
+        return finish(report, None);
+    }
+    let named = named_modules(&clause.instructions);
+    let new_app = match &args.app {
+        Some(p) => read_app(p, &named)?,
+        None => beside_app(appup_path, &appup, &named)?,
+    };
+    let old_app = match &args.old_app {
+        Some(p) => read_app(p, &named)?,
+        None => Application {
+            vsn: Term::string(from.to_string()),
+            ..new_app.clone()
+        },
+    };
     if args.explain {
         for cycle in relup::passes::dependency_cycles(&clause.instructions) {
             let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
@@ -99,52 +236,49 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     };
     match translate(mode, vec![clause.instructions.clone()], &apps, &pre) {
         Ok(script) => {
-            if args.json {
-                emit(&format!("{}\n", serde_json::to_string_pretty(&script)?))?;
-            } else {
+            if !args.json {
                 emit(&format!("{}.\n", pretty(&script_to_term(&script))))?;
             }
-            Ok(ExitCode::SUCCESS)
+            let terms = script.iter().map(|i| json::term(&i.to_term())).collect();
+            finish(report, Some(serde_json::Value::Array(terms)))
         }
         Err(e) => {
+            let line = relup::span::line_col(&source, clause.span.lo());
             eprintln!(
-                "relup: error: {}: {e} [{}]",
+                "relup: error: {}:{}:{}: in the entry for {from}: {e} [{}]",
                 appup_path.display(),
+                line.line,
+                line.col,
                 e.reason()
             );
-            Ok(ExitCode::from(1))
+            report.errors.push(Problem {
+                code: e.tag().to_string(),
+                message: e.to_string(),
+                file: Some(report.file.clone()),
+                line_col: Some((line.line, line.col)),
+                reason: Some(json::term(&e.reason())),
+            });
+            finish(report, None)
         }
     }
 }
 
-/// Reads and decodes an appup; on errors prints them and gives the exit code.
-fn read_appup(path: &Path) -> Result<Result<(String, Appup), ExitCode>, CliError> {
-    let bytes = read_input(path)?;
-    let source = decode_source(&bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .into_owned();
-    let terms = match parse_terms(&source) {
-        Ok(t) => t,
-        Err(e) => {
-            eprint!(
-                "{}",
-                parse_diagnostic(&e).render(&source, &path.display().to_string())
-            );
-            return Ok(Err(ExitCode::from(1)));
+/// The modules an entry's instructions name (what an `.app.src` without modules stands for).
+fn named_modules(instrs: &[Instruction]) -> Vec<Atom> {
+    let mut out: Vec<Atom> = Vec::new();
+    for m in instrs.iter().filter_map(Instruction::module) {
+        if !out.contains(m) {
+            out.push(m.clone());
         }
-    };
-    let (appup, diags) = decode_appup(&terms, None);
-    for d in &diags {
-        eprint!("{}", d.render(&source, &path.display().to_string()));
     }
-    Ok(appup.map(|a| (source.clone(), a)).ok_or(ExitCode::from(1)))
+    out
 }
 
-fn read_app(path: &Path) -> Result<Application, CliError> {
+fn read_app(path: &Path, named: &[Atom]) -> Result<Application, CliError> {
     let bytes = read_input(path)?;
     let source = decode_source(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let terms = parse_terms(&source).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (app, diags) = decode_app(&terms, None);
+    let (app, diags) = decode_app(&terms, app_name_of(path));
     let app = app.ok_or_else(|| {
         let text: String = diags
             .iter()
@@ -152,30 +286,39 @@ fn read_app(path: &Path) -> Result<Application, CliError> {
             .collect();
         format!("{}: not a valid .app:\n{text}", path.display())
     })?;
+    let modules = if app.modules.is_empty() && path.to_string_lossy().ends_with(".app.src") {
+        named.to_vec()
+    } else {
+        app.modules
+    };
     Ok(Application {
         name: app.name,
         vsn: Term::string(app.vsn),
-        modules: app.modules,
+        modules,
         start_type: StartType::Permanent,
     })
 }
 
-/// The `.app` beside the appup (`<dir>/<App>.app`), as release planning would find it.
-fn beside_app(appup: &Path, decoded: &Appup) -> Result<Application, CliError> {
-    let stem = appup.file_stem().and_then(|s| s.to_str()).unwrap_or("app");
-    let path = appup.with_file_name(format!("{stem}.app"));
-    if path.exists() {
-        return read_app(&path);
+/// The `.app` beside the appup (`<dir>/<App>.app`, as release planning finds it), or for an
+/// `.appup.src` the `.app.src` beside it.
+fn beside_app(appup: &Path, decoded: &Appup, named: &[Atom]) -> Result<Application, CliError> {
+    let name = app_name_of(appup).unwrap_or("app");
+    let candidates = [format!("{name}.app"), format!("{name}.app.src")];
+    for c in &candidates {
+        let path = appup.with_file_name(c);
+        if path.exists() {
+            return read_app(&path, named);
+        }
     }
     Err(format!(
-        "{}: no {stem}.app beside the appup (version {}); give --app FILE to say which modules the application has",
+        "{}: no {name}.app (or {name}.app.src) beside the appup (version {}); give --app FILE to say which modules the application has",
         appup.display(),
         decoded.vsn
     )
     .into())
 }
 
-fn run_cases(path: &std::path::Path) -> Result<ExitCode, CliError> {
+fn run_cases(path: &Path, as_json: bool) -> Result<ExitCode, CliError> {
     let bytes = read_input(path)?;
     let source =
         relup::term::decode_source(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -183,7 +326,19 @@ fn run_cases(path: &std::path::Path) -> Result<ExitCode, CliError> {
     let (mut ok, mut error) = (0, 0);
     let mut text = String::new();
     for line in &lines {
-        text.push_str(&format!("{line}\n"));
+        if as_json {
+            let mut doc = json!({
+                "schema_version": json::SCHEMA_VERSION,
+                "command": "translate",
+                "case": json::term(&line.name),
+                "ok": line.ok,
+            });
+            let key = if line.ok { "instructions" } else { "reason" };
+            doc[key] = json::term(&line.value);
+            text.push_str(&format!("{doc}\n"));
+        } else {
+            text.push_str(&format!("{line}\n"));
+        }
         if line.ok { ok += 1 } else { error += 1 }
     }
     emit(&text)?;

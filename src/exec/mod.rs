@@ -481,20 +481,33 @@ impl Simulation {
             }
         }
         out.push_str(&match &self.outcome {
-            Ok(r) => format!(
-                "\nresult: ok, {} instructions; unpurged: {:?}{}\n",
-                r.instructions_run,
-                r.unpurged
+            Ok(r) => {
+                let unpurged: Vec<String> = r
+                    .unpurged
                     .iter()
                     .map(|(m, p)| format!("{m} ({})", p.atom()))
-                    .collect::<Vec<_>>(),
-                if r.restarted {
-                    "; the emulator restarts"
-                } else {
-                    ""
-                }
+                    .collect();
+                format!(
+                    "\nresult: ok, {} instructions; old code left unpurged: {}{}\n",
+                    r.instructions_run,
+                    if unpurged.is_empty() {
+                        "none".to_string()
+                    } else {
+                        unpurged.join(", ")
+                    },
+                    if r.restarted {
+                        "; the emulator restarts"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            Err(e) if self.node_unchanged => format!(
+                "\nresult: failed: {e}\nthe node is left as it was (nothing ran past the point of no return)\n"
             ),
-            Err(e) => format!("\nresult: {e}\nnode unchanged: {}\n", self.node_unchanged),
+            Err(e) => format!(
+                "\nresult: failed: {e}\nthe final state below is the node when evaluation stopped, before that restart\n"
+            ),
         });
         out.push_str("\nhazards:\n");
         if self.hazards.is_empty() {
@@ -518,7 +531,7 @@ impl Simulation {
                 .as_ref()
                 .map_or(String::new(), |s| format!(", state {s}"));
             out.push_str(&format!(
-                "  process {pid} {}: {:?}, runs [{}]{state}\n",
+                "  process {pid} {}: {}, runs [{}]{state}\n",
                 p.name,
                 p.status,
                 runs.join(", ")

@@ -51,6 +51,16 @@ pub enum Status {
     Dead(String),
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Running => f.write_str("running"),
+            Status::Suspended => f.write_str("suspended"),
+            Status::Dead(reason) => write!(f, "dead ({reason})"),
+        }
+    }
+}
+
 /// A simulated process.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Process {

@@ -17,7 +17,8 @@ use crate::term::{Term, TermKind};
 /// A decoded `.appup`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Appup {
-    /// The application version this appup belongs to.
+    /// The application version this appup belongs to (when the file's version is not a
+    /// string, its Erlang text, e.g. `<<"1\\.0">>`: OTP only warns about it).
     pub vsn: String,
     /// Upgrade scripts, by the version upgraded from.
     pub up_from: Vec<Clause>,
@@ -106,8 +107,25 @@ impl Appup {
 }
 
 /// Decodes an appup from the terms of its file; `app` (the `.app` of the same version, when
-/// known) adds the version-mismatch warning and the module check.
+/// known) adds the version-mismatch warning and the module check. Any error makes the model
+/// `None` (see [`decode_appup_lenient`] for the entries of a file with errors).
 pub fn decode_appup(
+    terms: &[Term<'_>],
+    app: Option<&super::app::App>,
+) -> (Option<Appup>, Vec<Diagnostic>) {
+    let (appup, diagnostics) = decode_appup_lenient(terms, app);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return (None, diagnostics);
+    }
+    (appup, diagnostics)
+}
+
+/// [`decode_appup`], but the model comes back whenever the file has the `{Vsn, UpFrom,
+/// DownTo}` shape, even when some entries have errors: `systools:make_relup` reads only the
+/// entry it selects for a version, so an error in another entry does not concern that version.
+/// An entry with an error keeps the instructions that decoded; whether an error lies in an
+/// entry is told by spans ([`Clause::span`] contains the diagnostic's span).
+pub fn decode_appup_lenient(
     terms: &[Term<'_>],
     app: Option<&super::app::App>,
 ) -> (Option<Appup>, Vec<Diagnostic>) {
@@ -136,7 +154,29 @@ pub fn decode_appup(
         );
         return (None, sink.0);
     };
-    let vsn = sink.string(vsn, "bad_appup_vsn", "the appup version");
+    // systools_relup compares the version with the .app's and warns `bad_vsn` when they
+    // differ, whatever the version's type; it is not an error.
+    let vsn = match vsn.as_charlist() {
+        Some(v) => Some(v.into_owned()),
+        None => {
+            let warning = Diagnostic::warning(
+                "bad_vsn",
+                Some(vsn.span),
+                format!(
+                    "the appup version is {}, not a string: systools:make_relup warns bad_vsn and goes on, since it never equals the .app's version",
+                    short(vsn)
+                ),
+            );
+            sink.0.push(match app {
+                Some(app) => warning.with_reason(format!(
+                    "{{bad_vsn,{{{vsn},{}}}}}",
+                    Term::string(app.vsn.clone())
+                )),
+                None => warning,
+            });
+            None
+        }
+    };
     if let (Some(v), Some(app)) = (&vsn, app) {
         if v != &app.vsn {
             let reason = format!(
@@ -156,9 +196,13 @@ pub fn decode_appup(
     }
     let up_from = clauses(&mut sink, up, Mode::Up, app);
     let down_to = clauses(&mut sink, down, Mode::Down, app);
-    let appup = match (vsn, up_from, down_to) {
-        (Some(vsn), Some(up_from), Some(down_to)) if !sink.has_errors() => Some(Appup {
-            vsn,
+    let appup = match (up_from, down_to) {
+        (Some(up_from), Some(down_to)) => Some(Appup {
+            vsn: vsn.unwrap_or_else(|| {
+                first
+                    .as_tuple()
+                    .map_or_else(String::new, |t| t[0].to_string())
+            }),
             up_from,
             down_to,
         }),
@@ -292,7 +336,11 @@ fn check_script(
         (Some(app), Mode::Up) => app.modules.iter().map(Atom::as_str).collect(),
         _ => Vec::new(),
     };
-    let named: Vec<Atom> = instrs.iter().flat_map(named_modules).collect();
+    let named: Vec<Atom> = instrs
+        .iter()
+        .filter_map(Instruction::module)
+        .cloned()
+        .collect();
     if !(app.is_some() && mode == Mode::Up) {
         modules.extend(named.iter().map(Atom::as_str));
     }
@@ -319,16 +367,6 @@ fn check_script(
             Diagnostic::error(e.tag(), Some(script.span), format!("{e}{hint}"))
                 .with_reason(e.reason()),
         );
-    }
-}
-
-fn named_modules(i: &Instruction) -> Vec<Atom> {
-    match i {
-        Instruction::Update { module, .. }
-        | Instruction::LoadModule { module, .. }
-        | Instruction::AddModule { module, .. }
-        | Instruction::DeleteModule { module, .. } => vec![module.clone()],
-        _ => Vec::new(),
     }
 }
 

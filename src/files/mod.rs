@@ -6,6 +6,7 @@ pub mod app;
 pub mod appup;
 mod fields;
 pub mod rel;
+pub mod releases;
 pub mod relup;
 
 use std::path::Path;
@@ -13,14 +14,16 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use app::{App, decode_app};
-pub use appup::{Appup, Clause, RegexError, VersionKey, decode_appup};
+pub use appup::{Appup, Clause, RegexError, VersionKey, decode_appup, decode_appup_lenient};
 pub use rel::{Rel, RelApp, decode_rel};
+pub use releases::{InstalledRelease, StartErlData, decode_releases, decode_start_erl_data};
 pub use relup::{Relup, RelupEntry, decode_relup};
 
 use crate::diagnostic::Diagnostic;
 use crate::term::{ParseError, ParseErrorKind, Term, decode_source, parse_terms};
 
-/// The kinds of file `relup check` understands.
+/// The kinds of file `relup check` understands (the names as rebar3, relx and
+/// release_handler lay them out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
@@ -34,12 +37,23 @@ pub enum FileKind {
     Rel,
     /// `sys.config` (or any `.config`).
     Config,
+    /// `releases/RELEASES`, release_handler's list of installed releases.
+    Releases,
+    /// `releases/start_erl.data`: `ErtsVsn RelVsn` (plain text).
+    StartErlData,
 }
 
 impl FileKind {
     /// The kind a file's name says, if it says one.
     pub fn from_path(path: &Path) -> Option<FileKind> {
         let name = path.file_name()?.to_str()?;
+        match name {
+            "RELEASES" => return Some(FileKind::Releases),
+            "start_erl.data" => return Some(FileKind::StartErlData),
+            _ if name.ends_with(".app.src") => return Some(FileKind::App),
+            _ if name.ends_with(".appup.src") => return Some(FileKind::Appup),
+            _ => {}
+        }
         Some(match path.extension().and_then(|e| e.to_str()) {
             Some("appup") => FileKind::Appup,
             Some("app") => FileKind::App,
@@ -57,6 +71,13 @@ impl FileKind {
             Some(("application", 3)) => return FileKind::App,
             Some(("release", 4)) => return FileKind::Rel,
             _ => {}
+        }
+        if first
+            .list_items()
+            .and_then(|l| l.first().map(|i| i.to_term()))
+            .is_some_and(|t| matches!(t.tagged(), Some(("release", 6))))
+        {
+            return FileKind::Releases;
         }
         match first.as_tuple() {
             Some([_, up, _])
@@ -92,6 +113,13 @@ pub struct Context {
 /// Checks one file: parse, decode by kind (from the name, else from the content), and collect
 /// every diagnostic.
 pub fn check(path: &Path, bytes: &[u8], context: &Context) -> FileReport {
+    if FileKind::from_path(path) == Some(FileKind::StartErlData) {
+        let text = String::from_utf8_lossy(bytes);
+        return FileReport {
+            kind: Some(FileKind::StartErlData),
+            diagnostics: decode_start_erl_data(&text).1,
+        };
+    }
     let source = match decode_source(bytes) {
         Ok(s) => s,
         Err(e) => {
@@ -111,10 +139,11 @@ pub fn check(path: &Path, bytes: &[u8], context: &Context) -> FileReport {
         }
     };
     let kind = FileKind::from_path(path).or_else(|| terms.first().map(FileKind::from_content));
-    let stem = path.file_stem().and_then(|s| s.to_str());
     let mut diagnostics = match kind {
         Some(FileKind::Appup) => decode_appup(&terms, context.app.as_ref()).1,
-        Some(FileKind::App) => decode_app(&terms, stem).1,
+        Some(FileKind::App) => decode_app(&terms, app_name_of(path)).1,
+        Some(FileKind::Releases) => decode_releases(&terms).1,
+        Some(FileKind::StartErlData) => Vec::new(),
         Some(FileKind::Rel) => decode_rel(&terms).1,
         Some(FileKind::Relup) => decode_relup(&terms).1,
         Some(FileKind::Config) => check_config(&terms),
@@ -126,6 +155,16 @@ pub fn check(path: &Path, bytes: &[u8], context: &Context) -> FileReport {
     };
     diagnostics.sort_by_key(|d| d.span.map_or(0, |s| s.start));
     FileReport { kind, diagnostics }
+}
+
+/// The application a file is named after: `NAME` of `NAME.app`, `NAME.app.src`,
+/// `NAME.appup` or `NAME.appup.src`.
+pub fn app_name_of(path: &Path) -> Option<&str> {
+    let name = path.file_name()?.to_str()?;
+    [".app.src", ".appup.src", ".app", ".appup"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .or_else(|| path.file_stem()?.to_str())
 }
 
 /// A syntax error as a diagnostic (code named after its kind).

@@ -295,6 +295,20 @@ pub fn script_term(script: &[LowLevel]) -> Term<'_> {
     Term::list(script.iter().map(LowLevel::term).collect())
 }
 
+impl Instruction {
+    /// The module a dependency instruction (`update`, `load_module`, `add_module`,
+    /// `delete_module`) is about; `None` for the others.
+    pub fn module(&self) -> Option<&Atom> {
+        match self {
+            Instruction::Update { module, .. }
+            | Instruction::LoadModule { module, .. }
+            | Instruction::AddModule { module, .. }
+            | Instruction::DeleteModule { module, .. } => Some(module),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod size_tests {
     /// Translation and planning move hundreds of thousands of these: rare payloads are boxed.

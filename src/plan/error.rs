@@ -30,9 +30,17 @@ impl Origin {
     }
 }
 
+fn where_(file: &Option<PathBuf>, position: &Option<(u32, u32)>) -> String {
+    match (file, position) {
+        (Some(f), Some((line, col))) => format!("{}:{line}:{col}: ", f.display()),
+        (Some(f), None) => format!("{}: ", f.display()),
+        _ => String::new(),
+    }
+}
+
 /// Why a relup cannot be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{message}", .file.as_ref().map(|f| format!("{}: ", f.display())).unwrap_or_default())]
+#[error("{}{message}", where_(.file, .position))]
 pub struct PlanError {
     /// Which stage failed.
     pub origin: Origin,
@@ -44,6 +52,9 @@ pub struct PlanError {
     pub file: Option<PathBuf>,
     /// The translation error, when translation failed.
     pub translate: Option<Box<TranslateError>>,
+    /// The 1-based line and column in `file` of what the error is about, when known (the
+    /// appup instruction a translation error concerns).
+    pub position: Option<(u32, u32)>,
 }
 
 impl PlanError {
@@ -60,6 +71,7 @@ impl PlanError {
             message: message.into(),
             file,
             translate: None,
+            position: None,
         }
     }
 
@@ -81,6 +93,7 @@ impl From<(TranslateError, Option<PathBuf>)> for PlanError {
             message: e.to_string(),
             file,
             translate: Some(Box::new(e)),
+            position: None,
         }
     }
 }

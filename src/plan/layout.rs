@@ -65,7 +65,9 @@ pub enum LayoutError {
 
 fn where_looked(root: &Option<PathBuf>, versions: &[String]) -> String {
     match root {
-        Some(r) if versions.is_empty() => format!(", nor a release of that version in {}", r.display()),
+        Some(r) if versions.is_empty() => {
+            format!(", nor a release of that version in {}", r.display())
+        }
         Some(r) => format!(
             ", nor a release of that version in {} (there: {})",
             r.display(),
@@ -121,7 +123,8 @@ pub fn locate_release(
         if given.join("releases").is_dir() {
             return in_root(given, name, vsn);
         }
-        let rel_file = rel_in_dir(given, name)?.ok_or_else(|| LayoutError::NotARelease(given.into()))?;
+        let rel_file =
+            rel_in_dir(given, name)?.ok_or_else(|| LayoutError::NotARelease(given.into()))?;
         return Ok(LocatedRelease {
             root: root_of(&rel_file),
             rel_file,
@@ -147,7 +150,11 @@ pub fn locate_release(
 }
 
 /// The release `vsn` (default: the newest) of a release root.
-fn in_root(root: &Path, name: Option<&str>, vsn: Option<&str>) -> Result<LocatedRelease, LayoutError> {
+fn in_root(
+    root: &Path,
+    name: Option<&str>,
+    vsn: Option<&str>,
+) -> Result<LocatedRelease, LayoutError> {
     let versions = versions(root, name);
     let chosen = match vsn {
         Some(v) if versions.iter().any(|x| x == v) => v.to_string(),
@@ -200,7 +207,8 @@ fn rel_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = entries
         .filter_map(|e| {
             let p = e.ok()?.path();
-            (p.extension()? == "rel" && p.is_file()).then(|| Some(p.file_stem()?.to_str()?.to_string()))?
+            (p.extension()? == "rel" && p.is_file())
+                .then(|| Some(p.file_stem()?.to_str()?.to_string()))?
         })
         .collect();
     names.sort();
@@ -235,11 +243,7 @@ fn root_of(rel: &Path) -> Option<PathBuf> {
 
 /// Version order: numeric parts compare as numbers, others as text (`0.10.0` > `0.9.1`).
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let parts = |s: &str| -> Vec<String> {
-        s.split(['.', '-', '+'])
-            .map(String::from)
-            .collect()
-    };
+    let parts = |s: &str| -> Vec<String> { s.split(['.', '-', '+']).map(String::from).collect() };
     let (pa, pb) = (parts(a), parts(b));
     for (x, y) in pa.iter().zip(&pb) {
         let ord = match (x.parse::<u64>(), y.parse::<u64>()) {

@@ -172,6 +172,7 @@ fn entry(
             ])])
         })
         .collect();
+    let mut appup_at = added.len();
     scripts.splice(0..0, added);
     scripts.extend(
         from.applications
@@ -185,6 +186,7 @@ fn entry(
             }),
     );
     if top.release.erts_vsn != base.release.erts_vsn {
+        appup_at += 1;
         scripts.insert(0, Term::list(vec![Term::atom("restart_new_emulator")]));
         let pair = |r: &ReleaseRecord| {
             Term::tuple(vec![
@@ -210,7 +212,15 @@ fn entry(
         (apps_of(base), apps_of(top))
     };
     let mut instructions = translate_terms(mode, &scripts, &apps, &pre_apps, &options.translate)
-        .map_err(|e| PlanError::from((e, None)))?;
+        .map_err(|e| {
+            let appup_scripts = scripts
+                .get(appup_at..appup_at + sources.len())
+                .unwrap_or(&[]);
+            let place = locate_instruction(&sources, appup_scripts, &e);
+            let mut error = PlanError::from((e, place.as_ref().map(|p| p.0.clone())));
+            error.position = place.map(|p| p.1);
+            error
+        })?;
     if mode == Mode::Up {
         fix_r15_sasl_upgrade(&mut instructions, base, warnings);
     }
@@ -253,6 +263,67 @@ fn fix_r15_sasl_upgrade(
         message: "upgrade from an OTP version earlier than R15: new code should be compiled with the old emulator".into(),
         file: Some(base.file.clone()),
     });
+}
+
+/// Where in the appups the instruction a translation error is about stands: the first whose
+/// own syntax check gives the same reason, else the first that names a module or application
+/// the reason names. Gives the appup file and the 1-based line and column.
+fn locate_instruction(
+    sources: &[AppupSource<'_>],
+    scripts: &[Term<'_>],
+    error: &crate::passes::TranslateError,
+) -> Option<(PathBuf, (u32, u32))> {
+    let reason = error.reason();
+    let mut named = Vec::new();
+    if let Some(items) = reason.as_tuple() {
+        items
+            .iter()
+            .skip(1)
+            .for_each(|t| collect_atoms(t, &mut named));
+    }
+    let candidates = sources.iter().zip(scripts).flat_map(|(source, script)| {
+        script
+            .list_items()
+            .unwrap_or_default()
+            .into_iter()
+            .map(move |i| (source, i.to_term()))
+    });
+    let mut by_name = None;
+    for (source, instr) in candidates {
+        if crate::instr::decode_instruction(&instr).is_err_and(|e| e.reason() == reason) {
+            return position(source, &instr);
+        }
+        if by_name.is_none() {
+            let mut atoms = Vec::new();
+            if let Some(items) = instr.as_tuple() {
+                items
+                    .iter()
+                    .skip(1)
+                    .for_each(|t| collect_atoms(t, &mut atoms));
+            }
+            if atoms.iter().any(|a| named.contains(a)) {
+                by_name = position(source, &instr);
+            }
+        }
+    }
+    by_name
+}
+
+fn position(source: &AppupSource<'_>, t: &Term<'_>) -> Option<(PathBuf, (u32, u32))> {
+    let text = source.text.as_ref().ok()?;
+    let lc = crate::span::line_col(text, t.span.lo());
+    let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Some((source.file.clone(), (narrow(lc.line), narrow(lc.col))))
+}
+
+fn collect_atoms(t: &Term<'_>, out: &mut Vec<String>) {
+    match &t.kind {
+        TermKind::Atom(a) => out.push(a.to_string()),
+        TermKind::Tuple(items) | TermKind::List(items, None) => {
+            items.iter().for_each(|i| collect_atoms(i, out));
+        }
+        _ => {}
+    }
 }
 
 /// An application whose version differs between the releases, with its appup's text (or why
@@ -310,10 +381,20 @@ fn script_from_appup<'s>(
         ]);
         PlanError::new(Origin::SystoolsRelup, reason, message, Some(file.clone()))
     };
-    let text = source
-        .text
-        .as_ref()
-        .map_err(|e| problem(e.clone(), "could not read the appup"))?;
+    let text = source.text.as_ref().map_err(|e| {
+        let why = if e.to_string().contains("enoent") {
+            "no such file"
+        } else {
+            "unreadable"
+        };
+        problem(
+            e.clone(),
+            &format!(
+                "could not read the appup ({why}): {} changes from {base_vsn} to {}, so it needs {}.appup in its ebin directory with an entry for {base_vsn}",
+                app.name, app.vsn, app.name
+            ),
+        )
+    })?;
     let term =
         release::first_term(text, file).map_err(|e| problem(e, "could not read the appup"))?;
     let Some([vsn, up, down]) = term.as_tuple() else {

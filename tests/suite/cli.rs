@@ -51,9 +51,13 @@ fn check_json_gives_positions_codes_and_reasons() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(json[0]["code"], "bad_purge_method");
-    assert_eq!(json[0]["reason"], "{bad_purge_method,rutal_purge}");
-    assert_eq!(json[0]["start"]["line"], 3);
+    let error = &json["errors"][0];
+    assert_eq!(error["code"], "bad_purge_method");
+    assert_eq!(
+        error["reason"],
+        serde_json::json!({"tuple": ["bad_purge_method", "rutal_purge"]})
+    );
+    assert_eq!(error["line"], 3);
 }
 
 #[test]
@@ -103,7 +107,8 @@ fn translate_appup_gives_the_scripts_systools_put_in_the_demo_relup() {
         "--json",
     ]);
     let parsed: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
-    assert_eq!(parsed[0]["op"], "load_object_code");
+    assert_eq!(parsed["ok"], true);
+    assert_eq!(parsed["instructions"][0]["tuple"][0], "load_object_code");
 }
 
 #[test]
@@ -117,7 +122,7 @@ fn translate_appup_without_a_matching_entry_is_no_relup() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("no UpFrom entry of the appup matches version 0.0.9 [no_relup]")
+            .contains("no UpFrom entry of the appup matches version 0.0.9: add an entry")
     );
 }
 

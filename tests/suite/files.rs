@@ -59,7 +59,10 @@ fn files_with_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn every_installed_otp_appup_and_app_parses_decodes_and_round_trips() {
     let lib = otp_lib_dir();
     let (mut appups, mut apps) = (Vec::new(), Vec::new());
@@ -99,7 +102,10 @@ fn every_installed_otp_appup_and_app_parses_decodes_and_round_trips() {
 }
 
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn oracle_release_trees_and_relups_parse_decode_and_round_trip() {
     let mut checked = 0;
     for spec in crate::common::oracle_examples("relup") {

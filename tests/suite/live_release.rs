@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{otp_dir, temp_path};
+use crate::common::{copy_dir, otp_dir, temp_path};
 
 /// A process of the run, killed by pid when dropped (if it has not exited by then).
 struct Spawned(Child);
@@ -118,19 +118,6 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let dest = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_tree(&path, &dest);
-        } else {
-            std::fs::copy(&path, &dest).unwrap();
-        }
-    }
-}
-
 /// The probe's `state` output as key → value text.
 fn state(run: &Run, label: &str) -> std::collections::BTreeMap<String, String> {
     let (ok, out) = run.probe(&["state"], label);
@@ -176,13 +163,17 @@ fn check_state(
             && l.contains(&format!("{{tally_lib,\"{vsn}\"}}"))
             && l.contains(&format!("{{tally_sup,\"{vsn}\"}}"))
     });
-    c.that(&format!("{vsn} code loaded: {:?}", s.get("loaded")), loaded_srv);
+    c.that(
+        &format!("{vsn} code loaded: {:?}", s.get("loaded")),
+        loaded_srv,
+    );
     c.eq("no old code left", s.get("old_code"), "[]");
     if vsn == "0.2.0" {
         c.that(
             &format!("state migrated: {:?}", s.get("srv_state")),
-            s.get("srv_state")
-                .is_some_and(|t| t.starts_with(&format!("{{state,{count},")) && t.ends_with(",\"0.1.0\"}")),
+            s.get("srv_state").is_some_and(|t| {
+                t.starts_with(&format!("{{state,{count},")) && t.ends_with(",\"0.1.0\"}")
+            }),
         );
         c.eq("new library code", s.get("step_of_zero"), "5");
         c.eq(
@@ -200,7 +191,8 @@ fn check_state(
         );
         c.that(
             "tally_audit loaded",
-            s.get("loaded").is_some_and(|l| l.contains("{tally_audit,\"0.2.0\"}")),
+            s.get("loaded")
+                .is_some_and(|l| l.contains("{tally_audit,\"0.2.0\"}")),
         );
     } else {
         c.that(
@@ -210,11 +202,16 @@ fn check_state(
             }),
         );
         c.eq("old library code", s.get("step_of_zero"), "1");
-        c.eq("supervisor children", s.get("children"), "[{tally_srv,true}]");
+        c.eq(
+            "supervisor children",
+            s.get("children"),
+            "[{tally_srv,true}]",
+        );
         c.eq("no audit process", s.get("audit"), "not_running");
         c.that(
             "tally_audit not loaded",
-            s.get("loaded").is_some_and(|l| l.contains("{tally_audit,not_loaded}")),
+            s.get("loaded")
+                .is_some_and(|l| l.contains("{tally_audit,not_loaded}")),
         );
     }
 }
@@ -230,7 +227,7 @@ fn rebar3_release_root_relup_and_live_upgrade_downgrade_reupgrade() {
     let project = run.dir.join("tally");
 
     // Both versions built into one release root, as rebar3's relup workflow does.
-    copy_tree(&demo.join("0.1.0"), &project);
+    copy_dir(&demo.join("0.1.0"), &project);
     run.rebar3(&project, &["tar"], "rebar3-tar-0.1.0");
     let root = project.join("_build/default/rel/tally");
     let old_tar = run.dir.join("tally-0.1.0.tar.gz");
@@ -243,7 +240,7 @@ fn rebar3_release_root_relup_and_live_upgrade_downgrade_reupgrade() {
             std::fs::remove_file(p).unwrap();
         }
     }
-    copy_tree(&demo.join("0.2.0"), &project);
+    copy_dir(&demo.join("0.2.0"), &project);
     run.rebar3(&project, &["release"], "rebar3-release-0.2.0");
     run.rebar3(
         &project,
@@ -275,11 +272,12 @@ fn rebar3_release_root_relup_and_live_upgrade_downgrade_reupgrade() {
     let new_tar = run.dir.join("tally-0.2.0.tar.gz");
     std::fs::copy(root.join("tally-0.2.0.tar.gz"), &new_tar).unwrap();
     let mut tar = run.command("tar");
-    tar.arg("-xzOf")
-        .arg(&new_tar)
-        .arg("releases/0.2.0/relup");
+    tar.arg("-xzOf").arg(&new_tar).arg("releases/0.2.0/relup");
     let packed = run.run_ok(tar, "tar-relup", 60);
-    checks.that("the tarball holds our relup", packed.as_bytes() == ours.as_slice());
+    checks.that(
+        "the tarball holds our relup",
+        packed.as_bytes() == ours.as_slice(),
+    );
 
     // 0.1.0 installed and started as a real node, with a private epmd.
     let node_root = run.dir.join("node");
@@ -311,15 +309,24 @@ fn rebar3_release_root_relup_and_live_upgrade_downgrade_reupgrade() {
     assert!(ok, "{out}");
     let before = state(&run, "state-0.1.0");
     let srv_pid = before.get("srv_pid").unwrap().clone();
-    checks.eq("one release at first", before.get("releases"), "[{\"0.1.0\",permanent}]");
+    checks.eq(
+        "one release at first",
+        before.get("releases"),
+        "[{\"0.1.0\",permanent}]",
+    );
     checks.eq("0.1.0 library code", before.get("step_of_zero"), "1");
     checks.that(
         &format!("three increments: {:?}", before.get("srv_state")),
-        before.get("srv_state").is_some_and(|t| t.starts_with("{state,3,")),
+        before
+            .get("srv_state")
+            .is_some_and(|t| t.starts_with("{state,3,")),
     );
 
     // Upgrade: the tarball's bytes go over the connection; release_handler does the rest.
-    let (ok, out) = run.probe(&["install", "0.2.0", new_tar.to_str().unwrap()], "install-0.2.0");
+    let (ok, out) = run.probe(
+        &["install", "0.2.0", new_tar.to_str().unwrap()],
+        "install-0.2.0",
+    );
     assert!(ok, "upgrade failed: {out}");
     check_state(&mut checks, &state(&run, "state-up"), "0.2.0", 3, &srv_pid);
     let (ok, out) = run.probe(&["bump", "1"], "bump-2");
@@ -328,14 +335,26 @@ fn rebar3_release_root_relup_and_live_upgrade_downgrade_reupgrade() {
     // Downgrade: the new code's code_change({down, _}) runs before the old code is loaded.
     let (ok, out) = run.probe(&["switch", "0.1.0"], "switch-0.1.0");
     assert!(ok, "downgrade failed: {out}");
-    check_state(&mut checks, &state(&run, "state-down"), "0.1.0", 8, &srv_pid);
+    check_state(
+        &mut checks,
+        &state(&run, "state-down"),
+        "0.1.0",
+        8,
+        &srv_pid,
+    );
     let (ok, out) = run.probe(&["bump", "2"], "bump-3");
     assert!(ok, "{out}");
 
     // And up again.
     let (ok, out) = run.probe(&["switch", "0.2.0"], "switch-0.2.0");
     assert!(ok, "re-upgrade failed: {out}");
-    check_state(&mut checks, &state(&run, "state-reup"), "0.2.0", 10, &srv_pid);
+    check_state(
+        &mut checks,
+        &state(&run, "state-reup"),
+        "0.2.0",
+        10,
+        &srv_pid,
+    );
 
     // Stop the node (bounded), then its epmd, by pid.
     let _ = run.probe(&["stop"], "stop");

@@ -62,7 +62,10 @@ fn random_term(g: &mut Rng, depth: usize) -> Term<'static> {
 }
 
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn pretty_layout_equals_io_lib_tp() {
     let mut g = Rng::new(0x77);
     let mut terms: Vec<Term<'static>> = (0..1500).map(|i| random_term(&mut g, 3 + i % 3)).collect();

@@ -193,7 +193,10 @@ fn check_run(
 }
 
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn make_relup_equals_otp_on_generated_release_pairs() {
     let n: usize = std::env::var("RELUP_DIFF_RELEASES")
         .ok()
@@ -256,7 +259,10 @@ fn make_relup_equals_otp_on_generated_release_pairs() {
 }
 
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn oracle_relup_examples_equal_otp_and_their_files() {
     for path in crate::common::oracle_examples("relup") {
         let text = std::fs::read_to_string(&path).unwrap();
@@ -269,7 +275,10 @@ fn oracle_relup_examples_equal_otp_and_their_files() {
 /// `restart_emulator` (tests/fixtures/releases/pre_r15.relup) and circular dependencies
 /// between applications (circular_core.relup).
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn release_fixtures_equal_otp_and_their_files() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/releases");
     let mut specs: Vec<_> = std::fs::read_dir(&dir)

@@ -115,7 +115,10 @@ fn case_count() -> usize {
 }
 
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn translation_equals_otp_on_generated_cases() {
     let mut g = Rng::new(0x5eed_2026);
     let n = case_count();
@@ -162,7 +165,10 @@ fn translation_equals_otp_on_generated_cases() {
 }
 
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn syntax_check_equals_otp_on_single_instructions() {
     let mut g = Rng::new(0xdec0de);
     let n = 6_000;
@@ -215,7 +221,10 @@ fn syntax_check_equals_otp_on_single_instructions() {
 /// The example case files (`tests/fixtures/oracle/*.cases`: hash orders, the oracle's own
 /// error lines) equal OTP, with OTP's order inside each component as the tie-break.
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn oracle_example_cases_equal_otp() {
     let files = crate::common::oracle_examples("cases");
     assert!(files.len() >= 2);

@@ -20,7 +20,10 @@ fn fixture(name: &str) -> String {
 }
 
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn spec_and_otp_suite_cases_equal_otp() {
     let (count, bad, _) = compare(&fixture("spec.cases"), "spec.cases");
     assert!(count >= 120);
@@ -104,7 +107,10 @@ fn every_error_kind_has_otps_reason_and_a_sentence() {
 
 /// OTP gives the same reasons, except where OTP crashes (we give our own reason).
 #[test]
-#[cfg_attr(not(otp), ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)")]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
 fn every_error_kind_equals_otp() {
     let (count, bad, _) = compare(&fixture("error_kinds.cases"), "error_kinds.cases");
     assert!(count >= 30);
