@@ -165,3 +165,47 @@ fn translate_explain_names_the_modules_of_a_dependency_cycle() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn an_appup_whose_version_is_a_binary_is_a_warning() {
+    let out = relup(&["check", "tests/fixtures/invalid/bad_vsn.appup"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).ends_with("0 error(s), 1 warning(s)\n"));
+    assert!(stdout(&out).contains("[bad_vsn]"));
+}
+
+#[test]
+fn translate_reads_only_the_entry_it_selects() {
+    let file = "tests/fixtures/files/one_bad_entry.appup";
+    let good = relup(&["translate", file, "--from", "0.1.0"]);
+    assert_eq!(good.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&good.stderr);
+    assert!(
+        stderr.contains("warning: bad purge method rutal_purge")
+            && stderr.contains("(in an entry not selected for this version)"),
+        "{stderr}"
+    );
+    assert!(stdout(&good).contains("{load,{m1,brutal_purge,brutal_purge}}"));
+    let bad = relup(&["translate", file, "--from", "0.0.9"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("5:42: error: bad purge method"));
+}
+
+#[test]
+fn check_takes_a_release_root_and_checks_each_appup_against_its_app() {
+    let out = relup(&["check", "--json", "tests/fixtures/demo_releases/new"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let files = v["files"].as_array().unwrap();
+    let appup = files
+        .iter()
+        .find(|f| {
+            f["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("demo-0.2.0/ebin/demo.appup")
+        })
+        .unwrap();
+    assert_eq!(appup["checked_against"], "demo 0.2.0");
+    assert!(files.iter().any(|f| f["kind"] == "rel"));
+}
