@@ -4,7 +4,19 @@
 
 use serde::Serialize;
 
-use crate::span::{LineCol, Span, line_col, render_snippet};
+use crate::span::{LineCol, LineIndex, Span, render_snippet_in};
+
+/// How many characters of a message or reason a diagnostic keeps: a term quoted in a message
+/// can be as large as the file, and the output must stay bounded.
+pub const MAX_MESSAGE: usize = 600;
+
+/// `text` cut to [`MAX_MESSAGE`] characters, with `...` where it was cut.
+fn clipped(text: String) -> String {
+    match text.char_indices().nth(MAX_MESSAGE) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text,
+    }
+}
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,7 +35,7 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// A stable identifier of the kind of finding (e.g. `bad_purge_method`, `shadowed_clause`).
     pub code: &'static str,
-    /// A sentence saying what is wrong and why.
+    /// A sentence saying what is wrong and why (at most [`MAX_MESSAGE`] characters).
     pub message: String,
     /// OTP's reason term, where OTP reports this (printed with `~0p`).
     pub reason: Option<String>,
@@ -37,7 +49,7 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: clipped(message.into()),
             reason: None,
             span,
         }
@@ -48,15 +60,15 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             code,
-            message: message.into(),
+            message: clipped(message.into()),
             reason: None,
             span,
         }
     }
 
-    /// Attaches OTP's reason term.
+    /// Attaches OTP's reason term (its text cut to [`MAX_MESSAGE`] characters).
     pub fn with_reason(mut self, reason: impl ToString) -> Self {
-        self.reason = Some(reason.to_string());
+        self.reason = Some(clipped(reason.to_string()));
         self
     }
 
@@ -65,8 +77,14 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// `path:line:col: severity: message [reason]` and a caret snippet.
+    /// `path:line:col: severity: message [reason]` and a caret snippet. Indexes the source
+    /// each call: use [`Diagnostic::render_in`] for the diagnostics of one file.
     pub fn render(&self, source: &str, path: &str) -> String {
+        self.render_in(&LineIndex::new(source), source, path)
+    }
+
+    /// [`Diagnostic::render`] with the file's [`LineIndex`].
+    pub fn render_in(&self, index: &LineIndex, source: &str, path: &str) -> String {
         let severity = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -76,17 +94,17 @@ impl Diagnostic {
             None => format!("{} [{}]", self.message, self.code),
         };
         match self.span {
-            Some(span) => render_snippet(source, path, span, severity, &message),
+            Some(span) => render_snippet_in(index, source, path, span, severity, &message),
             None => format!("{path}: {severity}: {message}\n"),
         }
     }
 
     /// The diagnostic with its position as line and column, for JSON output.
-    pub fn located(&self, source: &str, path: &str) -> LocatedDiagnostic {
+    pub fn located(&self, index: &LineIndex, source: &str, path: &str) -> LocatedDiagnostic {
         LocatedDiagnostic {
             path: path.to_string(),
-            start: self.span.map(|s| line_col(source, s.lo())),
-            end: self.span.map(|s| line_col(source, s.hi())),
+            start: self.span.map(|s| index.line_col(source, s.lo())),
+            end: self.span.map(|s| index.line_col(source, s.hi())),
             diagnostic: self.clone(),
         }
     }

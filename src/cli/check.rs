@@ -7,7 +7,7 @@ use serde_json::json;
 
 use relup::diagnostic::Diagnostic;
 use relup::files::{Context, FileKind, app_name_of, check, decode_app};
-use relup::span::line_col;
+use relup::span::LineIndex;
 use relup::term::{decode_source, parse_term, parse_terms};
 
 use super::json::{self, Problem};
@@ -68,10 +68,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             .map(|s| s.into_owned())
             .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned());
         let shown = path.display().to_string();
+        let index = LineIndex::new(&source);
         let (mut e, mut w) = (0, 0);
         for d in &report.diagnostics {
-            rendered.push_str(&d.render(&source, &shown));
-            let problem = problem(d, &source, &shown);
+            rendered.push_str(&d.render_in(&index, &source, &shown));
+            let problem = problem(d, &index, &source, &shown);
             if d.is_error() {
                 e += 1;
                 errors.push(problem);
@@ -114,13 +115,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// A diagnostic as a JSON problem: position from its span, OTP's reason as a term.
-fn problem(d: &Diagnostic, source: &str, file: &str) -> Problem {
+fn problem(d: &Diagnostic, index: &LineIndex, source: &str, file: &str) -> Problem {
     Problem {
         code: d.code.to_string(),
         message: d.message.clone(),
         file: Some(file.to_string()),
         line_col: d.span.map(|s| {
-            let lc = line_col(source, s.lo());
+            let lc = index.line_col(source, s.lo());
             (lc.line, lc.col)
         }),
         reason: d

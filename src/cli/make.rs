@@ -134,7 +134,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let plan = match make_relup(&new.rel_file, &bases(&up), &bases(&down), &options) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("relup: error: {e} [{}]", e.to_term());
+            say!("relup: error: {e} [{}]", e.to_term());
             if args.json {
                 let doc = json::document("make", false, json!({}), &[plan_problem(&e)], &[]);
                 emit(&json::text(&doc))?;
@@ -148,7 +148,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             .as_ref()
             .map(|f| format!("{}: ", f.display()))
             .unwrap_or_default();
-        eprintln!("relup: warning: {file}{} [{}]", w.message, w.term);
+        say!("relup: warning: {file}{} [{}]", w.message, w.term);
     }
     let warnings: Vec<Problem> = plan.warnings.iter().map(warning_problem).collect();
     if args.dry_run {
@@ -157,13 +157,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 &plan, &new, &target, false, &warnings,
             )))?;
         } else {
-            eprintln!("relup: would write {} (dry run):", target.display());
+            say!("relup: would write {} (dry run):", target.display());
             emit(&relup_text(&plan.relup))?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     if let Err(e) = write_relup(&plan.relup, &target) {
-        eprintln!("relup: error: {e} [{}]", e.to_term());
+        say!("relup: error: {e} [{}]", e.to_term());
         if args.json {
             let doc = json::document("make", false, json!({}), &[plan_problem(&e)], &warnings);
             emit(&json::text(&doc))?;
@@ -175,7 +175,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             &plan, &new, &target, true, &warnings,
         )))?;
     } else {
-        eprintln!("relup: wrote {}", target.display());
+        say!("relup: wrote {}", target.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,23 @@
 //! Subcommands of the `relup` binary. Each one reads files, calls the library and prints;
 //! none holds logic of its own beyond presentation.
 
+/// Writes a line to standard error, ignoring a failed write (`2>/dev/full`, a closed pipe):
+/// a message that cannot be shown must not turn into a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// [`say!`] without the line break.
+macro_rules! say_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod check;
 mod json;
 mod make;
@@ -76,7 +93,7 @@ impl Cli {
 /// Prints a command's failure: the sentence on stderr and, with `--json`, the failure document
 /// on stdout.
 pub fn report_failure(command: &str, json_wanted: bool, code: &str, message: &str) {
-    eprintln!("relup: error: {message}");
+    say!("relup: error: {message}");
     if json_wanted {
         let _ = emit(&json::text(&json::failure(
             command,

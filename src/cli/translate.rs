@@ -9,7 +9,7 @@ use relup::diagnostic::Diagnostic;
 use relup::files::{Appup, app_name_of, decode_app, decode_appup_lenient, parse_diagnostic};
 use relup::instr::{Atom, Instruction, Mode, StartType, script_to_term};
 use relup::passes::{Application, Apps, translate};
-use relup::span::line_col;
+use relup::span::LineIndex;
 use relup::term::{Term, decode_source, parse_terms, pretty};
 
 use super::json::{self, Problem};
@@ -61,6 +61,7 @@ pub struct Args {
 /// Where the problems of one translation go: rendered on stderr and kept for JSON.
 struct Report<'a> {
     source: &'a str,
+    index: LineIndex,
     file: String,
     errors: Vec<Problem>,
     warnings: Vec<Problem>,
@@ -73,13 +74,13 @@ impl Report<'_> {
             d.message = format!("{} (in an entry not selected for this version)", d.message);
             d.severity = relup::diagnostic::Severity::Warning;
         }
-        eprint!("{}", d.render(self.source, &self.file));
+        say_part!("{}", d.render_in(&self.index, self.source, &self.file));
         let problem = Problem {
             code: d.code.to_string(),
             message: d.message.clone(),
             file: Some(self.file.clone()),
             line_col: d.span.map(|s| {
-                let lc = line_col(self.source, s.lo());
+                let lc = self.index.line_col(self.source, s.lo());
                 (lc.line, lc.col)
             }),
             reason: d
@@ -115,6 +116,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         .into_owned();
     let mut report = Report {
         source: &source,
+        index: LineIndex::new(&source),
         file: appup_path.display().to_string(),
         errors: Vec::new(),
         warnings: Vec::new(),
@@ -195,7 +197,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         let message = format!(
             "no {list} entry of the appup matches version {from}: add an entry {{\"{from}\", [...]}} (or a regex key) to the {list} list"
         );
-        eprintln!(
+        say!(
             "relup: error: {}: {message} [no_relup]",
             appup_path.display()
         );
@@ -223,7 +225,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     if args.explain {
         for cycle in relup::passes::dependency_cycles(&clause.instructions) {
             let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
-            eprintln!(
+            say!(
                 "relup: note: {} depend on each other in a cycle: kept in appup order",
                 names.join(", ")
             );
@@ -244,7 +246,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
         Err(e) => {
             let line = relup::span::line_col(&source, clause.span.lo());
-            eprintln!(
+            say!(
                 "relup: error: {}:{}:{}: in the entry for {from}: {e} [{}]",
                 appup_path.display(),
                 line.line,
@@ -342,6 +344,6 @@ fn run_cases(path: &Path, as_json: bool) -> Result<ExitCode, CliError> {
         if line.ok { ok += 1 } else { error += 1 }
     }
     emit(&text)?;
-    eprintln!("translate: {} cases, {ok} ok, {error} error", lines.len());
+    say!("translate: {} cases, {ok} ok, {error} error", lines.len());
     Ok(ExitCode::SUCCESS)
 }
