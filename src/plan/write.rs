@@ -68,7 +68,23 @@ pub fn write_relup(relup: &Relup, target: &Path) -> Result<(), PlanError> {
     write_atomically(target, relup_text(relup).as_bytes())
 }
 
-/// Writes `bytes` to `target` through a temporary file and a rename.
+/// A name for a temporary file nobody can guess ahead: the pid, the time and a random
+/// number from the standard library's per-process hash keys.
+fn unguessable_suffix(attempt: u32) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    h.write_u128(nanos);
+    h.write_u32(attempt);
+    format!("{}.{:016x}", std::process::id(), h.finish())
+}
+
+/// Writes `bytes` to `target` through a temporary file and a rename, so that readers see the
+/// old file or the new one, never a part. The temporary file is created new (`O_CREAT |
+/// O_EXCL`, which never follows a symlink) under an unguessable name in the target's
+/// directory: a symlink planted there cannot redirect the write.
 ///
 /// # Errors
 /// A `file_problem` error naming the step that failed.
@@ -81,9 +97,10 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), PlanError> {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("relup");
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let problem = |step: &'static str, e: std::io::Error| {
-        let _ = std::fs::remove_file(&tmp);
+    let problem = |tmp: Option<&Path>, step: &'static str, e: std::io::Error| {
+        if let Some(tmp) = tmp {
+            let _ = std::fs::remove_file(tmp);
+        }
         let reason = Term::tuple(vec![
             Term::atom("file_problem"),
             Term::tuple(vec![
@@ -101,9 +118,25 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), PlanError> {
             Some(target.to_path_buf()),
         )
     };
-    let mut file = std::fs::File::create(&tmp).map_err(|e| problem("open", e))?;
-    file.write_all(bytes).map_err(|e| problem("open", e))?;
-    file.sync_all().map_err(|e| problem("close", e))?;
+    let mut attempt = 0;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(".{name}.tmp.{}", unguessable_suffix(attempt)));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(problem(None, "open", e)),
+        }
+    };
+    file.write_all(bytes)
+        .map_err(|e| problem(Some(&tmp), "open", e))?;
+    file.sync_all()
+        .map_err(|e| problem(Some(&tmp), "close", e))?;
     drop(file);
-    std::fs::rename(&tmp, target).map_err(|e| problem("close", e))
+    std::fs::rename(&tmp, target).map_err(|e| problem(Some(&tmp), "close", e))
 }

@@ -11,6 +11,7 @@ mod exec;
 mod files;
 mod fuzz;
 mod grammar;
+mod hardening;
 mod json_contract;
 mod live_release;
 mod plan;
