@@ -144,9 +144,9 @@ pub fn render_snippet(
     )
 }
 
-/// [`render_snippet`] with the file's [`LineIndex`]. A long line is shown as a window of at
-/// most [`SNIPPET_WIDTH`] characters around the span start, with `...` where it is cut, so a
-/// diagnostic about a huge term prints a bounded amount.
+/// [`render_snippet`] with the file's [`LineIndex`]. A line longer than [`SNIPPET_WIDTH`]
+/// bytes is shown as a window of at most that many characters around the span start, with
+/// `...` where it is cut, so a diagnostic about a huge term prints a bounded amount.
 pub fn render_snippet_in(
     index: &LineIndex,
     source: &str,
@@ -162,19 +162,24 @@ pub fn render_snippet_in(
         start -= 1;
     }
     let (line_start, line_end) = index.line_bounds(source, start);
+    let short_line = line_end - line_start <= SNIPPET_WIDTH;
     // The window: up to a third of the width before the span, the rest after it.
     let before: Vec<(usize, char)> = source[line_start..start]
         .char_indices()
         .rev()
         .take(SNIPPET_WIDTH / 3 + 1)
         .collect();
-    let (from, cut_left) = if before.len() > SNIPPET_WIDTH / 3 {
+    let (from, cut_left) = if !short_line && before.len() > SNIPPET_WIDTH / 3 {
         (line_start + before[SNIPPET_WIDTH / 3 - 1].0, true)
     } else {
         (line_start, false)
     };
     let shown_before = source[from..start].chars().count();
-    let budget = SNIPPET_WIDTH - shown_before;
+    let budget = if short_line {
+        SNIPPET_WIDTH
+    } else {
+        SNIPPET_WIDTH - shown_before
+    };
     let rest = &source[start..line_end];
     let (to, cut_right) = match rest.char_indices().nth(budget) {
         Some((i, _)) => (start + i, true),

@@ -72,8 +72,7 @@ impl VersionKey {
             VersionKey::Regex(pattern) => {
                 let re = compile(pattern)?;
                 match re.find(vsn) {
-                    Ok(Some(m)) => Ok(m.start() == 0 && m.end() == vsn.len()),
-                    Ok(None) => Ok(false),
+                    Ok(found) => Ok(found.is_some_and(|m| m.start() == 0 && m.end() == vsn.len())),
                     Err(e) => Err(RegexError {
                         pattern: pattern.clone(),
                         message: e.to_string(),
@@ -234,9 +233,14 @@ fn clauses(
     };
     let items = sink.list(t, "bad_clauses", what)?;
     let mut out = Vec::new();
+    let mut earlier = EarlierKeys {
+        matches_left: std::cell::Cell::new(SHADOW_MATCH_BUDGET),
+        ..EarlierKeys::default()
+    };
     for item in items {
         if let Some(c) = clause(sink, item, mode, app) {
-            check_shadowed(sink, &out, &c, item);
+            check_shadowed(sink, &earlier, &c, item);
+            earlier.add(&c.version);
             out.push(c);
         }
     }
@@ -371,28 +375,78 @@ fn check_script(
 }
 
 /// Warns when an earlier entry certainly wins OTP's lookup for every version this one matches.
-fn check_shadowed(sink: &mut Sink, earlier: &[Clause], c: &Clause, t: &Term<'_>) {
-    for e in earlier {
-        let shadows = match (&e.version, &c.version) {
-            (a, b) if a == b => true,
-            (VersionKey::Regex(_), VersionKey::Exact(v)) => e.version.matches(v).unwrap_or(false),
-            _ => false,
-        };
-        if shadows {
-            let key = |k: &VersionKey| match k {
-                VersionKey::Exact(s) => format!("{s:?}"),
-                VersionKey::Regex(r) => format!("<<{r:?}>>"),
-            };
-            sink.warning(
-                "shadowed_clause",
-                t,
-                format!(
-                    "this entry is never used: the earlier entry {} matches every version {} does",
-                    key(&e.version),
-                    key(&c.version)
-                ),
-            );
-            return;
+/// The keys of the entries read so far, each regex compiled once (recompiling them for every
+/// later entry made the check quadratic in compilations).
+/// Exact keys are checked against earlier regexes within a budget of regex matches per list,
+/// so that the check stays linear in the file size however many regex keys it holds (the
+/// shadowed-entry warning is a lint of ours; OTP's own lookup is unaffected).
+#[derive(Default)]
+struct EarlierKeys {
+    exact: std::collections::HashSet<String>,
+    regex_text: std::collections::HashSet<String>,
+    regexes: Vec<(String, fancy_regex::Regex)>,
+    matches_left: std::cell::Cell<usize>,
+}
+
+/// Regex matches the shadowed-entry check may spend on one UpFrom or DownTo list.
+const SHADOW_MATCH_BUDGET: usize = 20_000;
+
+impl EarlierKeys {
+    /// The earlier key that wins OTP's lookup for every version `key` matches, if any.
+    fn shadowing(&self, key: &VersionKey) -> Option<VersionKey> {
+        match key {
+            VersionKey::Exact(v) if self.exact.contains(v) => Some(key.clone()),
+            VersionKey::Exact(v) => self
+                .regexes
+                .iter()
+                .take_while(|_| {
+                    let left = self.matches_left.get();
+                    self.matches_left.set(left.saturating_sub(1));
+                    left > 0
+                })
+                .find(|(_, re)| whole_match(re, v))
+                .map(|(p, _)| VersionKey::Regex(p.clone())),
+            VersionKey::Regex(p) if self.regex_text.contains(p) => Some(key.clone()),
+            VersionKey::Regex(_) => None,
         }
+    }
+
+    fn add(&mut self, key: &VersionKey) {
+        match key {
+            VersionKey::Exact(v) => {
+                self.exact.insert(v.clone());
+            }
+            VersionKey::Regex(p) => {
+                if self.regex_text.insert(p.clone()) {
+                    if let Ok(re) = compile(p) {
+                        self.regexes.push((p.clone(), re));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// OTP's rule: the leftmost match spans the whole version.
+fn whole_match(re: &fancy_regex::Regex, vsn: &str) -> bool {
+    matches!(re.find(vsn), Ok(Some(m)) if m.start() == 0 && m.end() == vsn.len())
+}
+
+/// Warns when an earlier entry certainly wins OTP's lookup for every version this one matches.
+fn check_shadowed(sink: &mut Sink, earlier: &EarlierKeys, c: &Clause, t: &Term<'_>) {
+    if let Some(e) = earlier.shadowing(&c.version) {
+        let key = |k: &VersionKey| match k {
+            VersionKey::Exact(s) => format!("{s:?}"),
+            VersionKey::Regex(r) => format!("<<{r:?}>>"),
+        };
+        sink.warning(
+            "shadowed_clause",
+            t,
+            format!(
+                "this entry is never used: the earlier entry {} matches every version {} does",
+                key(&e),
+                key(&c.version)
+            ),
+        );
     }
 }
