@@ -7,6 +7,9 @@
 
 use serde::Serialize;
 
+use super::version_key::{KeyRegex, compile};
+pub use super::version_key::{RegexError, VersionKey};
+
 use super::fields::Sink;
 use crate::diagnostic::Diagnostic;
 use crate::instr::{Atom, Instruction, Mode, decode_instruction};
@@ -36,58 +39,6 @@ pub struct Clause {
     /// Where the entry stands in the file.
     #[serde(skip)]
     pub span: Span,
-}
-
-/// The key of an appup entry: an exact version string, or a regular expression (an Erlang
-/// binary) that must match the whole version with its leftmost match.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VersionKey {
-    /// `"1.0"`: equal strings only.
-    Exact(String),
-    /// `<<"1\\.0\\..*">>`: PCRE regular expression.
-    Regex(String),
-}
-
-/// An invalid regular expression in a version key (OTP crashes on it when it is evaluated).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid regular expression {pattern:?}: {message}")]
-pub struct RegexError {
-    /// The pattern.
-    pub pattern: String,
-    /// What the regex engine said.
-    pub message: String,
-}
-
-impl VersionKey {
-    /// OTP's rule (`systools_relup:appup_search_for_version/2`): equal strings, or the
-    /// regex's leftmost match is the whole version (not a true anchored match: with
-    /// `1|1\.0`, `"1.0"` does not match because the leftmost match is `"1"`).
-    ///
-    /// # Errors
-    /// An invalid regular expression.
-    pub fn matches(&self, vsn: &str) -> Result<bool, RegexError> {
-        match self {
-            VersionKey::Exact(s) => Ok(s == vsn),
-            VersionKey::Regex(pattern) => {
-                let re = compile(pattern)?;
-                match re.find(vsn) {
-                    Ok(found) => Ok(found.is_some_and(|m| m.start() == 0 && m.end() == vsn.len())),
-                    Err(e) => Err(RegexError {
-                        pattern: pattern.clone(),
-                        message: e.to_string(),
-                    }),
-                }
-            }
-        }
-    }
-}
-
-fn compile(pattern: &str) -> Result<fancy_regex::Regex, RegexError> {
-    fancy_regex::Regex::new(pattern).map_err(|e| RegexError {
-        pattern: pattern.to_string(),
-        message: e.to_string(),
-    })
 }
 
 impl Appup {
@@ -384,7 +335,7 @@ fn check_script(
 struct EarlierKeys {
     exact: std::collections::HashSet<String>,
     regex_text: std::collections::HashSet<String>,
-    regexes: Vec<(String, fancy_regex::Regex)>,
+    regexes: Vec<(String, KeyRegex)>,
     matches_left: std::cell::Cell<usize>,
 }
 
@@ -404,7 +355,7 @@ impl EarlierKeys {
                     self.matches_left.set(left.saturating_sub(1));
                     left > 0
                 })
-                .find(|(_, re)| whole_match(re, v))
+                .find(|(_, re)| re.whole_match(v))
                 .map(|(p, _)| VersionKey::Regex(p.clone())),
             VersionKey::Regex(p) if self.regex_text.contains(p) => Some(key.clone()),
             VersionKey::Regex(_) => None,
@@ -425,11 +376,6 @@ impl EarlierKeys {
             }
         }
     }
-}
-
-/// OTP's rule: the leftmost match spans the whole version.
-fn whole_match(re: &fancy_regex::Regex, vsn: &str) -> bool {
-    matches!(re.find(vsn), Ok(Some(m)) if m.start() == 0 && m.end() == vsn.len())
 }
 
 /// Warns when an earlier entry certainly wins OTP's lookup for every version this one matches.

@@ -8,16 +8,18 @@ mod fields;
 pub mod rel;
 pub mod releases;
 pub mod relup;
+pub mod version_key;
 
 use std::path::Path;
 
 use serde::Serialize;
 
 pub use app::{App, decode_app};
-pub use appup::{Appup, Clause, RegexError, VersionKey, decode_appup, decode_appup_lenient};
+pub use appup::{Appup, Clause, decode_appup, decode_appup_lenient};
 pub use rel::{Rel, RelApp, decode_rel};
 pub use releases::{InstalledRelease, StartErlData, decode_releases, decode_start_erl_data};
 pub use relup::{Relup, RelupEntry, decode_relup};
+pub use version_key::{KeyRegex, RegexError, VersionKey};
 
 use crate::diagnostic::Diagnostic;
 use crate::term::{ParseError, ParseErrorKind, Term, decode_source, parse_terms};

@@ -21,6 +21,7 @@ mod relup_diff;
 mod roundtrip;
 mod translate_diff;
 mod translate_spec;
+mod version_keys;
 
 #[test]
 fn every_test_file_is_declared() {
