@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::error::{Origin, PlanError};
 use crate::instr::{Atom, StartType};
 use crate::passes::Application;
-use crate::term::{Term, decode_source, parse_terms};
+use crate::term::{Term, decode_source};
 
 /// sasl's `#release{}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +101,27 @@ pub struct AppRecord {
     pub start_phases: Term<'static>,
     /// The directory the `.app` was found in (the appup is read from there too).
     pub dir: PathBuf,
+}
+
+/// `systools_make:duplicates/1`: entries sorted (stably) by name, each adjacent pair with the
+/// same name as `{{Name, App, AppVsn, Dir}, {Name, App2, AppVsn2, Dir2}}`, last pair first.
+fn duplicates(mut entries: Vec<(Atom, &AppRecord)>) -> Option<Term<'static>> {
+    entries.sort_by(|x, y| x.0.as_str().cmp(y.0.as_str()));
+    let item = |(name, a): &(Atom, &AppRecord)| {
+        Term::tuple(vec![
+            name.to_term(),
+            a.name.to_term(),
+            Term::string(a.vsn.clone()),
+            path_term(&a.dir),
+        ])
+    };
+    let pairs: Vec<Term<'static>> = entries
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| Term::tuple(vec![item(&w[0]), item(&w[1])]))
+        .rev()
+        .collect();
+    (!pairs.is_empty()).then(|| Term::list(pairs))
 }
 
 fn atoms(l: &[Atom]) -> Term<'static> {
@@ -211,14 +232,13 @@ fn parse_error(file: &Path, why: String) -> Term<'static> {
 /// The first term of a file's text, borrowing from it (`{error, {read, File}}` when there
 /// is none).
 pub fn first_term<'s>(source: &'s str, file: &Path) -> Result<Term<'s>, Term<'static>> {
-    match parse_terms(source) {
-        Ok(terms) => terms.into_iter().next().ok_or_else(|| {
-            Term::tuple(vec![
-                Term::atom("error"),
-                Term::tuple(vec![Term::atom("read"), path_term(file)]),
-            ])
-        }),
-        Err(e) => Err(parse_error(
+    match crate::term::parse_first_term(source) {
+        Some(Ok(term)) => Ok(term),
+        None => Err(Term::tuple(vec![
+            Term::atom("error"),
+            Term::tuple(vec![Term::atom("read"), path_term(file)]),
+        ])),
+        Some(Err(e)) => Err(parse_error(
             file,
             format!(
                 "line {}: {}",
@@ -696,6 +716,30 @@ fn check_applications(apps: Vec<AppRecord>, file: &Path) -> Result<Vec<AppRecord
         return Err(make_error(
             reason,
             "applications used or included but not in the release",
+            file,
+        ));
+    }
+    // dupl_regs, then dupl_incls: {Name, App, AppVsn, Dir} for every registered name and
+    // every included application.
+    let regs: Vec<(Atom, &AppRecord)> = apps
+        .iter()
+        .flat_map(|a| a.regs.iter().map(move |r| (r.clone(), a)))
+        .collect();
+    if let Some(dups) = duplicates(regs) {
+        return Err(make_error(
+            tag("duplicate_register", dups),
+            "two applications of the release register the same process name",
+            file,
+        ));
+    }
+    let included: Vec<(Atom, &AppRecord)> = apps
+        .iter()
+        .flat_map(|a| a.includes.iter().map(move |i| (i.clone(), a)))
+        .collect();
+    if let Some(dups) = duplicates(included) {
+        return Err(make_error(
+            tag("duplicate_include", dups),
+            "an application is included by two applications of the release",
             file,
         ));
     }

@@ -392,6 +392,18 @@ impl serde::Serialize for Term<'_> {
     }
 }
 
+/// The first term of `source` up to its terminating dot, ignoring whatever follows (as
+/// `systools` reads `.rel`, `.app` and `.appup` files: one `io:read` and no more). `None`
+/// when the text holds no term.
+pub fn parse_first_term(source: &str) -> Option<Result<Term<'_>, ParseError>> {
+    let pos = source.len() - lexical_ws_len(source);
+    if pos >= source.len() {
+        return None;
+    }
+    let end = compound::next_dot_end(source, pos);
+    Some(compound::Parser::new(&source[..end], false).term_with_dot(pos))
+}
+
 /// Parses every term of `source`, going on after a syntax error with the next term, the way
 /// `erl_scan:tokens/3` + `erl_parse` do: each term is read up to its terminating dot token, so
 /// an error costs only that term. `lenient` accepts reserved words as bare atoms.

@@ -8,6 +8,10 @@
 %%
 %%   relup.escript [--keep] SPECFILE      (SPECFILE "-" reads stdin)
 %%
+%% Spec options beyond the README's: {registered, [Name]} and
+%% {app_suffix, Text} (text after the .app's term) per application, {rel_suffix, Text}
+%% (text after each .rel's term) for the spec.
+%%
 %% --keep leaves the tree and prints "relup: kept PATH" on stderr. The tree's path is written
 %% as $TMP in the output so that runs compare equal.
 -mode(compile).
@@ -81,19 +85,20 @@ delete_tree(Dir) -> file:del_dir_r(Dir).
 %% releases/new.rel, old1.rel, old2.rel, ...; returns the release names without ".rel".
 build(Tree, Spec) ->
     AutoApps = proplists:get_value(auto_apps, Spec, true),
+    RelSuffix = proplists:get_value(rel_suffix, Spec, ""),
     Opts = proplists:get_value(options, Spec, []),
     News = [R || {new, _, _, _, _} = R <- Spec],
     Olds = [R || {old, _, _, _, _} = R <- Spec],
     case {News, Olds} of
         {[New], [_ | _]} ->
-            NewName = write_release(Tree, "new", New, AutoApps),
-            OldNames = [write_release(Tree, "old" ++ integer_to_list(I), R, AutoApps)
+            NewName = write_release(Tree, "new", New, AutoApps, RelSuffix),
+            OldNames = [write_release(Tree, "old" ++ integer_to_list(I), R, AutoApps, RelSuffix)
                         || {I, R} <- lists:zip(lists:seq(1, length(Olds)), Olds)],
             {NewName, OldNames, Opts};
         _ -> spec_error({need_one_new_and_some_old, length(News), length(Olds)})
     end.
 
-write_release(Tree, File, {_, RelName, RelVsn, Erts0, Apps0}, AutoApps) ->
+write_release(Tree, File, {_, RelName, RelVsn, Erts0, Apps0}, AutoApps, RelSuffix) ->
     Erts = case Erts0 of
                current -> erlang:system_info(version);
                _ -> Erts0
@@ -104,7 +109,7 @@ write_release(Tree, File, {_, RelName, RelVsn, Erts0, Apps0}, AutoApps) ->
     Rel = {release, {RelName, RelVsn}, {erts, Erts}, RelApps},
     Path = filename:join([Tree, "releases", File]),
     ok = filelib:ensure_dir(Path),
-    ok = file:write_file(Path ++ ".rel", io_lib:format("~tp.~n", [Rel])),
+    ok = file:write_file(Path ++ ".rel", [io_lib:format("~tp.~n", [Rel]), RelSuffix]),
     Path.
 
 %% kernel, stdlib and sasl at the installed versions, in front, where the spec leaves them out.
@@ -138,12 +143,14 @@ rel_entry({Name, Vsn, _, Opts}) ->
 write_app(Tree, {Name, Vsn, Mods, Opts}) ->
     Ebin = filename:join([Tree, "lib", atom_to_list(Name) ++ "-" ++ Vsn, "ebin"]),
     ok = filelib:ensure_dir(filename:join(Ebin, "x")),
-    Keys = [{description, ""}, {vsn, Vsn}, {modules, Mods}, {registered, []},
+    Keys = [{description, ""}, {vsn, Vsn}, {modules, Mods},
+            {registered, proplists:get_value(registered, Opts, [])},
             {applications, proplists:get_value(applications, Opts, [kernel, stdlib])},
             {included_applications, proplists:get_value(included_applications, Opts, [])}]
         ++ [{mod, M} || {mod, M} <- Opts],
     AppFile = filename:join(Ebin, atom_to_list(Name) ++ ".app"),
-    ok = file:write_file(AppFile, io_lib:format("~tp.~n", [{application, Name, Keys}])),
+    Suffix = proplists:get_value(app_suffix, Opts, ""),
+    ok = file:write_file(AppFile, [io_lib:format("~tp.~n", [{application, Name, Keys}]), Suffix]),
     Appup = filename:join(Ebin, atom_to_list(Name) ++ ".appup"),
     case {lists:keyfind(appup, 1, Opts), lists:keyfind(appup_text, 1, Opts)} of
         {{appup, Term}, _} -> ok = file:write_file(Appup, io_lib:format("~tp.~n", [Term]));

@@ -271,9 +271,10 @@ fn oracle_relup_examples_equal_otp_and_their_files() {
     }
 }
 
-/// Hand-made release pairs for rules the generator does not reach: the pre-R15 sasl rule with
-/// `restart_emulator` (tests/fixtures/releases/pre_r15.relup) and circular dependencies
-/// between applications (circular_core.relup).
+/// Hand-made release pairs for rules the generator does not reach (tests/fixtures/releases):
+/// the pre-R15 sasl rule with `restart_emulator`, circular dependencies between applications,
+/// duplicate registered names and includes, an application listed twice, and text after the
+/// first term of `.rel`, `.app` and `.appup` files (OTP reads one term).
 #[test]
 #[cfg_attr(
     not(otp),
@@ -286,14 +287,20 @@ fn release_fixtures_equal_otp_and_their_files() {
         .map(|e| e.unwrap().path())
         .collect();
     specs.sort();
-    assert!(specs.len() >= 2);
+    assert!(specs.len() >= 6);
     for path in specs {
         let text = std::fs::read_to_string(&path).unwrap();
         let ((problem, _, _), kind) =
             check_spec_kind(&text, path.file_name().unwrap().to_str().unwrap(), true);
         assert!(problem.is_none(), "{}", problem.unwrap());
-        if path.ends_with("circular_core.relup") {
-            assert_eq!(kind.as_deref(), Some("systools_make:circular_dependencies"));
-        }
+        let expected = match path.file_stem().unwrap().to_str().unwrap() {
+            "circular_core" => Some("systools_make:circular_dependencies"),
+            "duplicate_include" => Some("systools_make:duplicate_include"),
+            "duplicate_register" | "application_listed_twice" => {
+                Some("systools_make:duplicate_register")
+            }
+            _ => None,
+        };
+        assert_eq!(kind.as_deref(), expected, "{}", path.display());
     }
 }
