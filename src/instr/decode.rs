@@ -586,6 +586,10 @@ fn timeout(t: &Term<'_>) -> Res<Timeout> {
     match &t.kind {
         TermKind::Atom(a) if a == "default" => Ok(Timeout::Default),
         TermKind::Atom(a) if a == "infinity" => Ok(Timeout::Infinity),
+        // Beyond 128 bits: clamped like any timeout beyond 64 bits.
+        TermKind::BigInt(b) if !b.is_negative() && b.to_i128().is_none() => {
+            Ok(Timeout::Millis(i64::MAX))
+        }
         TermKind::Int(_) | TermKind::BigInt(_) if t.as_int().is_some_and(|ms| ms > 0) => {
             Ok(Timeout::Millis(
                 t.as_int()

@@ -195,6 +195,7 @@ impl<'a> Parser<'a> {
         };
         let kind = match n {
             Number::Int(v) => TermKind::int(if sign < 0 { -v } else { v }),
+            Number::Big(b) => TermKind::BigInt(Box::new(if sign < 0 { b.negated() } else { b })),
             Number::Float(f) => TermKind::Float(if sign < 0 { -f } else { f }),
         };
         Ok((rest, kind))
@@ -400,7 +401,7 @@ impl<'a> Parser<'a> {
             Some('$') => char_literal(i).map(|(r, c)| (r, Segment::Int(i128::from(c as u32))))?,
             Some('-' | '0'..='9') => match self.number_term(i)? {
                 (r, TermKind::Int(v)) => (r, Segment::Int(i128::from(v))),
-                (r, TermKind::BigInt(v)) => (r, Segment::Int(*v)),
+                (r, TermKind::BigInt(v)) => (r, Segment::Int(v.to_i128().unwrap_or(i128::MAX))),
                 _ => {
                     return fail(PErr::at(
                         i,

@@ -44,8 +44,11 @@ pub enum ParseErrorKind {
     /// A reserved word used as a bare atom (`case`, `end`, ...), which `file:consult` rejects.
     #[error("reserved word `{0}` cannot be a bare atom; write '{0}'")]
     ReservedWord(String),
-    /// An integer that does not fit 128 bits.
-    #[error("integer literal out of the supported range (128 bits)")]
+    /// A based integer (`16#...`) of more than [`super::bigint::MAX_BASED_DIGITS`] digits
+    /// (decimal integers of any size are read).
+    #[error(
+        "based integer literal of more than 20000 digits (decimal integers of any size are read)"
+    )]
     IntegerTooLarge,
     /// `Base#Digits` with a base outside 2..=36 or a digit not valid in the base.
     #[error("bad based integer: {0}")]

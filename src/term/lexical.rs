@@ -334,9 +334,11 @@ pub(crate) fn char_literal(i: &str) -> PResult<'_, char> {
 }
 
 /// A number literal: an integer or a float.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Number {
     Int(i128),
+    /// Beyond 128 bits.
+    Big(super::BigInteger),
     Float(f64),
 }
 
@@ -355,8 +357,11 @@ pub(crate) fn number(i: &str) -> PResult<'_, Number> {
     if let Some(body) = rest.strip_prefix('#') {
         return based(i, int_digits, body);
     }
-    let value = parse_decimal(int_digits).ok_or_else(|| too_large(i, int_digits))?;
-    Ok((rest, Number::Int(value)))
+    let value = match parse_decimal(int_digits) {
+        Some(v) => Number::Int(v),
+        None => Number::Big(super::BigInteger::from_decimal(false, int_digits)),
+    };
+    Ok((rest, value))
 }
 
 fn too_large(at: &str, text: &str) -> nom::Err<PErr> {
@@ -422,7 +427,6 @@ fn based<'a>(start: &'a str, base_text: &'a str, body: &'a str) -> PResult<'a, N
     let (_, run) = take_while(|c: char| c.is_ascii_alphanumeric() || c == '_').parse(body)?;
     let run = run.trim_end_matches('_');
     let rest = &body[run.len()..];
-    let mut value: i128 = 0;
     if run.is_empty() || run.starts_with('_') || run.contains("__") {
         return fail(PErr::at(
             start,
@@ -430,8 +434,9 @@ fn based<'a>(start: &'a str, base_text: &'a str, body: &'a str) -> PResult<'a, N
             ParseErrorKind::BadBase("missing digits after `#`".into()),
         ));
     }
+    let mut values = Vec::new();
     for c in run.chars().filter(|&c| c != '_') {
-        let digit = c.to_digit(36).map(i128::from).filter(|&d| d < base);
+        let digit = c.to_digit(36).filter(|&d| i128::from(d) < base);
         let Some(digit) = digit else {
             return fail(PErr::at(
                 start,
@@ -439,12 +444,22 @@ fn based<'a>(start: &'a str, base_text: &'a str, body: &'a str) -> PResult<'a, N
                 ParseErrorKind::BadBase(format!("digit `{c}` is not valid in base {base}")),
             ));
         };
-        value = value
-            .checked_mul(base)
-            .and_then(|v| v.checked_add(digit))
-            .ok_or_else(|| too_large(start, base_text))?;
+        values.push(digit);
     }
-    Ok((rest, Number::Int(value)))
+    let small = values.iter().try_fold(0i128, |acc, &d| {
+        acc.checked_mul(base)?.checked_add(i128::from(d))
+    });
+    let value = match small {
+        Some(v) => Number::Int(v),
+        None => {
+            let base = u32::try_from(base).unwrap_or(36);
+            Number::Big(
+                super::BigInteger::from_base(base, &values)
+                    .ok_or_else(|| too_large(start, &start[..base_text.len() + 1 + run.len()]))?,
+            )
+        }
+    };
+    Ok((rest, value))
 }
 
 // map_open ::= "#" ws "{"

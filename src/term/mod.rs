@@ -9,6 +9,7 @@
 //! Equality follows Erlang's exact term equality (`=:=`): a string *is* a list of character
 //! codes (`"AB" == [65,66]`), `""` is `[]`, `[a|[b]]` is `[a,b]`; spans never take part.
 
+mod bigint;
 mod compound;
 mod error;
 mod lexical;
@@ -18,6 +19,7 @@ mod print;
 
 use std::borrow::Cow;
 
+pub use bigint::BigInteger;
 pub use error::{ParseError, ParseErrorKind};
 
 pub use pretty::{pretty, pretty_at};
@@ -46,8 +48,8 @@ pub enum TermKind<'a> {
     /// An integer (`42`, `-7`, `16#FF`, `$a`) that fits 64 bits. Build integers with
     /// [`TermKind::int`], which picks this or [`TermKind::BigInt`].
     Int(i64),
-    /// An integer beyond 64 bits (boxed: rare, and it keeps every term small).
-    BigInt(Box<i128>),
+    /// An integer beyond 64 bits, of any size (boxed: rare, and it keeps every term small).
+    BigInt(Box<BigInteger>),
     /// A float (`1.0`, `2.5e-3`).
     Float(f64),
     /// A non-empty string literal, i.e. a proper list of character codes (`"1.0"`).
@@ -67,7 +69,7 @@ impl TermKind<'_> {
     pub fn int(value: i128) -> TermKind<'static> {
         match i64::try_from(value) {
             Ok(small) => TermKind::Int(small),
-            Err(_) => TermKind::BigInt(Box::new(value)),
+            Err(_) => TermKind::BigInt(Box::new(BigInteger::from(value))),
         }
     }
 }
@@ -219,7 +221,7 @@ impl<'a> Term<'a> {
     pub fn as_int(&self) -> Option<i128> {
         match &self.kind {
             TermKind::Int(i) => Some(i128::from(*i)),
-            TermKind::BigInt(i) => Some(**i),
+            TermKind::BigInt(i) => i.to_i128(),
             _ => None,
         }
     }
