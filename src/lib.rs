@@ -24,6 +24,7 @@
 //! See the README for examples; it is compiled and run as a doctest.
 
 #![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 
 pub mod cases;
 pub mod diagnostic;

@@ -3,6 +3,8 @@
 //! Exit status: 0 done (warnings allowed), 1 the input has errors (a finding, reported as the
 //! command's result), 2 the command could not run (usage, unreadable file, no release there).
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use std::process::ExitCode;

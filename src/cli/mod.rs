@@ -68,6 +68,8 @@ impl<E: Into<Box<dyn std::error::Error>>> From<E> for CliError {
             "release_layout"
         } else if e.is::<relup::exec::SimulateError>() {
             "no_matching_relup"
+        } else if e.is::<relup::exec::SimError>() {
+            "bad_scenario"
         } else {
             "usage"
         };

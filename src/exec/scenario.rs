@@ -327,3 +327,43 @@ pub fn substitute(result: &Term<'_>, bindings: &BTreeMap<String, Term<'static>>)
         },
     }
 }
+
+/// How many terms [`substitute`] would build (saturating): a migration that copies a bound
+/// variable several times doubles the state at each step, so the simulator checks this first.
+pub fn substituted_size(result: &Term<'_>, bindings: &BTreeMap<String, Term<'static>>) -> usize {
+    if let Some(bound) = result.as_atom().and_then(|a| bindings.get(a)) {
+        return term_size(bound);
+    }
+    let items = match (&result.kind, result.as_tuple()) {
+        (_, Some(items)) => items,
+        (crate::term::TermKind::List(items, None), _) => items.as_slice(),
+        _ => return 1,
+    };
+    items.iter().fold(1usize, |acc, i| {
+        acc.saturating_add(substituted_size(i, bindings))
+    })
+}
+
+/// The number of terms in `t` (itself and everything inside), without recursion.
+pub fn term_size(t: &Term<'_>) -> usize {
+    let mut count = 0usize;
+    let mut stack = vec![t];
+    while let Some(t) = stack.pop() {
+        count += 1;
+        match &t.kind {
+            crate::term::TermKind::Tuple(items) => stack.extend(items),
+            crate::term::TermKind::List(items, tail) => {
+                stack.extend(items);
+                stack.extend(tail.as_deref());
+            }
+            crate::term::TermKind::Map(pairs) => {
+                for (k, v) in pairs {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    count
+}

@@ -26,7 +26,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::loader::{ChildRef, Loader, Pid};
-use super::scenario::{ChildModules, LoopKind, Scenario, match_pattern, substitute};
+use super::scenario::{
+    ChildModules, LoopKind, Scenario, match_pattern, substitute, substituted_size,
+};
 use crate::instr::{Atom, CodeChangeMode, LowLevel, Mfa, SyncTarget, Timeout};
 use crate::term::Term;
 
@@ -201,6 +203,58 @@ pub enum SimError {
     /// A supervisor child operation on an unknown supervisor or child.
     #[error("{0}")]
     Supervisor(String),
+    /// The scenario's supervision links form a cycle (a supervisor is its own descendant).
+    #[error("the supervision tree has a cycle: {}; a supervisor cannot be its own descendant", .0.join(" -> "))]
+    SupervisionCycle(Vec<String>),
+    /// A declared migration would build a state larger than the simulator keeps.
+    #[error(
+        "the migration of {module} would make a state of {terms} terms (more than {MAX_STATE_TERMS}): does it copy the old state into the new one?"
+    )]
+    StateTooLarge {
+        /// The module whose code_change it is.
+        module: Atom,
+        /// How many terms the new state would have.
+        terms: usize,
+    },
+}
+
+/// The largest state (in terms) a migration may build: past it the simulation stops with
+/// [`SimError::StateTooLarge`] instead of doubling a state at every step.
+pub const MAX_STATE_TERMS: usize = 1_000_000;
+
+/// Refuses supervision links that come back to where they started: walking such a tree (as
+/// release_handler does) would never end.
+fn check_acyclic(state: &NodeState) -> Result<(), SimError> {
+    let mut done: std::collections::BTreeSet<Pid> = std::collections::BTreeSet::new();
+    for &start in state.processes.keys() {
+        let mut path: Vec<Pid> = Vec::new();
+        let mut cur = Some(start);
+        while let Some(pid) = cur {
+            if done.contains(&pid) {
+                break;
+            }
+            if let Some(at) = path.iter().position(|p| *p == pid) {
+                let names = path[at..]
+                    .iter()
+                    .chain(std::iter::once(&pid))
+                    .map(|p| {
+                        state
+                            .processes
+                            .get(p)
+                            .map_or(p.to_string(), |x| x.name.to_string())
+                    })
+                    .collect();
+                return Err(SimError::SupervisionCycle(names));
+            }
+            path.push(pid);
+            cur = state
+                .processes
+                .get(&pid)
+                .and_then(|p| p.child_of.as_ref().map(|(s, _)| *s));
+        }
+        done.extend(path);
+    }
+    Ok(())
 }
 
 /// A fault to inject.
@@ -314,6 +368,7 @@ impl SimulatedRuntime {
                 spec.pid = Some(child);
             }
         }
+        check_acyclic(&state)?;
         let next_pid = 80 + scenario.processes.len() as u32;
         Ok(SimulatedRuntime {
             state,
@@ -975,15 +1030,28 @@ impl Loader for SimulatedRuntime {
         } else {
             let up = mode == CodeChangeMode::Up;
             let old_state = p.state.clone().unwrap_or_else(|| Term::atom("undefined"));
-            let migrated = self
+            let matched = self
                 .scenario
                 .migrations
                 .iter()
                 .filter(|m| &m.module == module && m.up == up)
                 .find_map(|m| {
                     let mut b = BTreeMap::new();
-                    match_pattern(&m.pattern, &old_state, &mut b).then(|| substitute(&m.result, &b))
+                    match_pattern(&m.pattern, &old_state, &mut b).then_some((m, b))
                 });
+            if let Some((m, b)) = &matched {
+                let terms = substituted_size(&m.result, b);
+                if terms > MAX_STATE_TERMS {
+                    return fail(
+                        self,
+                        SimError::StateTooLarge {
+                            module: module.clone(),
+                            terms,
+                        },
+                    );
+                }
+            }
+            let migrated = matched.map(|(m, b)| substitute(&m.result, &b));
             let Some(new_state) = migrated else {
                 return fail(
                     self,

@@ -131,11 +131,20 @@ fn as_pcre1(pattern: &str) -> std::borrow::Cow<'_, str> {
                     break;
                 };
                 let word = format!("\\w{LATIN1_WORD}");
+                if !in_class && matches!(e, 'w' | 'W') {
+                    let single = if e == 'w' {
+                        format!("[{word}]")
+                    } else {
+                        format!("[^{word}]")
+                    };
+                    let (text, used) = repeated_word_escape(e, &single, &chars[i + 2..]);
+                    out.push_str(&text);
+                    i += 2 + used;
+                    continue;
+                }
                 let replaced = match (e, in_class) {
                     ('w', true) => Some(word.clone()),
-                    ('w', false) => Some(format!("[{word}]")),
                     ('W', true) => Some(LATIN1_NOT_WORD.to_string()),
-                    ('W', false) => Some(format!("[^{word}]")),
                     ('b', false) => Some(format!(
                         "(?:(?<=[{word}])(?![{word}])|(?<![{word}])(?=[{word}]))"
                     )),
@@ -227,6 +236,54 @@ fn as_pcre1(pattern: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// A quantifier at the start of `rest`: (min, max, characters used), `{,n}` not being one.
+fn quantifier(rest: &[char]) -> Option<(u32, Option<u32>, usize)> {
+    match rest.first()? {
+        '*' => Some((0, None, 1)),
+        '+' => Some((1, None, 1)),
+        '?' => Some((0, Some(1), 1)),
+        '{' => {
+            let close = rest.iter().position(|&c| c == '}')?;
+            let body: String = rest[1..close].iter().collect();
+            let number = |t: &str| t.parse::<u32>().ok();
+            let (min, max) = match body.split_once(',') {
+                None => (number(&body)?, Some(number(&body)?)),
+                Some((lo, "")) => (number(lo)?, None),
+                Some((lo, hi)) => (number(lo)?, Some(number(hi)?)),
+            };
+            Some((min, max, close + 1))
+        }
+        _ => None,
+    }
+}
+
+/// `\\w` or `\\W` outside a class, with the quantifier that follows it, as PCRE 8.45 runs
+/// it in UTF mode: a single `\\w` uses the (ISO-8859-1) tables, but the iterations a repeat
+/// must make (its minimum, when PCRE compiles it to a counted or `+` repeat) test the raw
+/// byte and take no character above ASCII, while the optional ones use the tables again.
+/// `x{1,n}` compiles to one `x` and an optional repeat. Returns the rewrite and how many
+/// characters of `rest` it consumed.
+fn repeated_word_escape(escape: char, single: &str, rest: &[char]) -> (String, usize) {
+    let ascii = format!("\\{escape}");
+    let Some((min, max, len)) = quantifier(rest) else {
+        return (single.to_string(), 0);
+    };
+    let suffix = match rest.get(len) {
+        Some(&c @ ('?' | '+')) => Some(c),
+        _ => None,
+    };
+    let used = len + usize::from(suffix.is_some());
+    let suffix = suffix.map(String::from).unwrap_or_default();
+    let original: String = rest[..used].iter().collect();
+    let text = match (min, max) {
+        (0, _) | (1, Some(_)) => format!("{single}{original}"),
+        (min, None) => format!("{ascii}{{{min}}}{single}*{suffix}"),
+        (min, Some(max)) if max <= min => format!("{ascii}{{{min}}}{suffix}"),
+        (min, Some(max)) => format!("{ascii}{{{min}}}{single}{{0,{}}}{suffix}", max - min),
+    };
+    (text, used)
+}
+
 impl KeyRegex {
     /// OTP's rule: the first match spans the whole version. A match that exceeds PCRE's
     /// match limit is no match, as in `re:run`.
@@ -270,8 +327,15 @@ mod tests {
         assert!(m(r"a{,3}", "a{,3}"));
         assert!(!m(r"a{,3}", "aa"));
         assert!(m(r"[[:digit:]-.]+", "1-0.2"));
-        // OTP's ISO-8859-1 tables: é is a word character, × is not; \d stays ASCII.
+        // OTP's ISO-8859-1 tables: é is a word character, × is not; \d stays ASCII. But
+        // the iterations PCRE 8 must make in a repeat take ASCII only.
         assert!(m(r"\w\.0", "é.0"));
+        assert!(!m(r"\w+\.0", "é.0"));
+        assert!(m(r"\w*\.0", "é.0"));
+        assert!(m(r"\w{1,3}\.0", "é.0"));
+        assert!(!m(r"\w{2}", "éé"));
+        assert!(m(r"\W+", "é"));
+        assert!(!m(r"\W?", "é"));
         assert!(!m(r"\w", "×"));
         assert!(m(r"\W", "×"));
         assert!(m(r"[\W]", "×"));

@@ -487,7 +487,7 @@ mod tests {
             ("1.0E2", Number::Float(100.0)),
         ];
         for (text, expected) in cases {
-            assert_eq!(number(text).map(|(_, n)| n), Ok(*expected), "{text}");
+            assert_eq!(number(text).map(|(_, n)| n), Ok(expected.clone()), "{text}");
         }
     }
 

@@ -120,3 +120,61 @@ fn a_full_standard_error_is_no_panic() {
     );
     assert_eq!(run(&["no-such-command"]), Some(2));
 }
+
+fn simulate_text(
+    scenario: &str,
+    relup: &str,
+) -> Result<relup::exec::Simulation, relup::exec::SimError> {
+    use relup::exec::{ExecOptions, SimulatedRuntime, select_script, simulate};
+    let terms = relup::term::parse_terms(scenario).unwrap();
+    let scenario = relup::exec::scenario::Scenario::from_terms(&terms).unwrap();
+    let relup_terms = relup::term::parse_terms(relup).unwrap();
+    let relup = relup::files::decode_relup(&relup_terms).0.unwrap();
+    let from = scenario.release.clone();
+    let (script, direction) = select_script(&relup, &from, "2").unwrap();
+    let node = SimulatedRuntime::new(scenario)?;
+    Ok(simulate(node, script, direction, &ExecOptions::default()))
+}
+
+/// Before: a supervisor that is its own child (or two that contain each other) made
+/// `simulate` walk the tree forever, growing its memory.
+#[test]
+fn a_supervision_cycle_is_an_error_not_a_hang() {
+    let scenario = r#"{release, "1"}.
+        {module, sup_a, [{current, "1"}]}. {module, sup_b, [{current, "1"}]}.
+        {supervisor, sup_a, "1", [{b, [sup_b]}]}. {supervisor, sup_b, "1", [{a, [sup_a]}]}.
+        {process, sup_a, [{runs, [{sup_a, "1"}]}, {child_of, sup_b, a}, {top_supervisor, app}]}.
+        {process, sup_b, [{runs, [{sup_b, "1"}]}, {child_of, sup_a, b}]}."#;
+    let relup =
+        r#"{"2", [{"1", [], [point_of_no_return, {suspend, [sup_a]}, {resume, [sup_a]}]}], []}."#;
+    let err = simulate_text(scenario, relup).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the supervision tree has a cycle: sup_a -> sup_b -> sup_a; a supervisor cannot be its own descendant"
+    );
+}
+
+/// Before: a migration that puts the old state twice into the new one doubled the state at
+/// every code_change (1.6 GB after 22 steps).
+#[test]
+fn a_state_that_doubles_each_step_stops_with_an_error() {
+    let scenario = r#"{release, "1"}.
+        {module, srv, [{current, "1"}]}.
+        {supervisor, sup, "1", [{srv, [srv]}]}.
+        {module, sup, [{current, "1"}]}.
+        {process, sup, [{runs, [{sup, "1"}]}, {top_supervisor, app}]}.
+        {process, srv, [{runs, [{srv, "1"}]}, {child_of, sup, srv}, {state, {s, x}}]}.
+        {migration, srv, up, {s, '$1'}, {s, {'$1', '$1'}}}."#;
+    let steps = "{code_change, up, [{srv, []}]}, ".repeat(40);
+    let relup = format!(
+        r#"{{"2", [{{"1", [], [point_of_no_return, {{suspend, [srv]}}, {steps}{{resume, [srv]}}]}}], []}}."#
+    );
+    let (sim, peak) =
+        crate::alloc_meter::peak_during(1 << 30, || simulate_text(scenario, &relup).unwrap());
+    let err = sim.outcome.unwrap_err();
+    assert!(
+        err.contains("would make a state of") && err.contains("srv"),
+        "{err}"
+    );
+    assert!(peak < 256 << 20, "{peak} bytes");
+}

@@ -3,6 +3,11 @@
 // Test code may unwrap: a failed unwrap is a failed test with its message.
 #![allow(clippy::unwrap_used)]
 
+/// Counts each thread's allocations (the fuzz harness bounds the memory of one input).
+#[global_allocator]
+static METER: alloc_meter::Meter = alloc_meter::Meter;
+
+mod alloc_meter;
 mod casegen;
 mod cli;
 mod common;
