@@ -1,5 +1,7 @@
 //! The code path systools searches for `.app` files: directories given with `*` wildcards in
-//! any component (`systools_lib:get_path/1`), expanded in sorted order like `filelib:wildcard`.
+//! any component (`systools_lib:get_path/1`), expanded in the order the directory lists its
+//! entries (`file:list_dir`, not sorted: with two versions of an application under one
+//! `lib/`, that order decides which `.app` systools reads first).
 
 use std::path::{Path, PathBuf};
 
@@ -38,11 +40,10 @@ fn expand_one(pattern: &Path) -> Vec<PathBuf> {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
             };
-            let mut names: Vec<String> = entries
+            let names: Vec<String> = entries
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())
                 .filter(|n| wildcard_match(&text, n))
                 .collect();
-            names.sort();
             next.extend(names.into_iter().map(|n| base.join(n)));
         }
         current = next;

@@ -7,6 +7,7 @@
 %% and prints the relup and warnings, or the error.
 %%
 %%   relup.escript [--keep] SPECFILE      (SPECFILE "-" reads stdin)
+%%   relup.escript --tree DIR OPTIONS      make_relup on a tree kept before
 %%
 %% Spec options beyond the README's: {registered, [Name]} and
 %% {app_suffix, Text} (text after the .app's term) per application, {rel_suffix, Text}
@@ -16,6 +17,21 @@
 %% as $TMP in the output so that runs compare equal.
 -mode(compile).
 
+main(["--tree", Tree, Opts0]) ->
+    %% make_relup on a tree kept earlier (and perhaps edited): releases/new.rel against
+    %% releases/old*.rel, with the options given as an Erlang term.
+    ok = io:setopts(standard_io, [{encoding, unicode}]),
+    {ok, Tokens, _} = erl_scan:string(Opts0 ++ "."),
+    {ok, Opts} = erl_parse:parse_term(Tokens),
+    Olds = lists:sort([filename:rootname(F)
+                       || F <- filelib:wildcard(filename:join([Tree, "releases", "old*.rel"]))]),
+    Lib = filename:join([Tree, "lib", "*", "ebin"]),
+    New = filename:join([Tree, "releases", "new"]),
+    Result = try systools:make_relup(New, Olds, Olds, [{path, [Lib]}, noexec, silent | Opts])
+             catch C:E -> {error, oracle, {raised, C, E}}
+             end,
+    report(Result, Tree),
+    halt(0);
 main(Args) ->
     {Keep, File} = case Args of
                        ["--keep", F] -> {true, F};
@@ -165,7 +181,8 @@ report(Error, Tree) ->
     line("error", Error, Tree),
     case Error of
         {error, Mod, Reason} ->
-            io:format(standard_error, "~ts~n", [catch Mod:format_error(Reason)]);
+            Text = try Mod:format_error(Reason) catch _:_ -> io_lib:format("~tp", [Reason]) end,
+            catch io:format(standard_error, "~ts~n", [Text]);
         _ -> ok
     end.
 

@@ -35,7 +35,7 @@ fn run_oracle_keep(spec_text: &str, label: &str) -> crate::common::OracleRun {
 }
 
 /// The `{options, [...]}` of a spec, as make_relup options.
-fn spec_options(spec_text: &str) -> (bool, bool, String) {
+pub fn spec_options(spec_text: &str) -> (bool, bool, String) {
     let terms = parse_terms(spec_text).unwrap();
     let opts = terms.iter().find_map(|t| match t.as_tuple() {
         Some([tag, o]) if tag.is_atom("options") => Some(o.clone().into_owned()),
@@ -54,7 +54,7 @@ fn spec_options(spec_text: &str) -> (bool, bool, String) {
 }
 
 /// Our result in the oracle's output format, with the tree path written as `$TMP`.
-fn ours(tree: &Path, spec_text: &str) -> (Vec<String>, Option<String>) {
+pub fn ours(tree: &Path, spec_text: &str) -> (Vec<String>, Option<String>) {
     let (restart_emulator, warnings_as_errors, _) = spec_options(spec_text);
     let rel = |n: &str| tree.join("releases").join(format!("{n}.rel"));
     let bases: Vec<BaseRelease> = old_names(tree)
@@ -92,7 +92,7 @@ fn ours(tree: &Path, spec_text: &str) -> (Vec<String>, Option<String>) {
 }
 
 /// Compares as terms, line by line.
-fn same_output(ours: &[String], otp: &str) -> bool {
+pub fn same_output(ours: &[String], otp: &str) -> bool {
     let otp: Vec<&str> = otp.lines().collect();
     ours.len() == otp.len()
         && ours.iter().zip(&otp).all(|(a, b)| {
