@@ -6,7 +6,9 @@
 //! are skipped and printed as capped.
 //!
 //! `cargo bench --bench perf` (options after `--`: `--quick`, `--no-otp`,
-//! `--otp-cap-secs N`, `--only parse|translate|make`). Prints markdown tables.
+//! `--otp-cap-secs N`, `--only parse|translate|make|scaling`). Prints markdown tables.
+//! `scaling` checks that input shapes which were once quadratic (many diagnostics in one
+//! file, many regex version keys) now grow linearly: 10× the input within 20× the time.
 
 // A benchmark may unwrap: a failure aborts the run with its message.
 #![allow(clippy::unwrap_used)]
@@ -78,6 +80,9 @@ fn main() {
     }
     if wants("make") {
         bench_make(&config, &dir, &timer);
+    }
+    if wants("scaling") {
+        bench_scaling(&config);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -429,4 +434,66 @@ fn bench_make(config: &Config, dir: &Path, timer: &Path) {
         );
     }
     println!();
+}
+
+/// `relup check` on `text` as an appup: decode, then render every diagnostic with the file's
+/// line index, as the command does.
+fn check_and_render(text: &str) -> usize {
+    let report = relup::files::check(Path::new("x.appup"), text.as_bytes(), &Default::default());
+    let index = relup::span::LineIndex::new(text);
+    report
+        .diagnostics
+        .iter()
+        .map(|d| d.render_in(&index, text, "x.appup").len())
+        .sum()
+}
+
+/// An appup with `n` bad instructions, one per line (each a diagnostic).
+fn many_errors(n: usize) -> String {
+    let body: Vec<String> = (0..n)
+        .map(|i| format!("  {{update, m{i}, {{advanced, x}}, rutal_purge, brutal_purge, []}}"))
+        .collect();
+    format!("{{\"2\", [{{\"1\", [\n{}\n]}}], []}}.\n", body.join(",\n"))
+}
+
+/// An appup with `n` regex keys and `n` exact keys (the shadowed-entry check pairs them).
+fn many_keys(n: usize) -> String {
+    let entries: Vec<String> = (0..n)
+        .flat_map(|i| {
+            [
+                format!("{{<<\"{i}\\\\.[0-9]+\">>, []}}"),
+                format!("{{\"{}.{i}\", []}}", i + 100_000),
+            ]
+        })
+        .collect();
+    format!("{{\"2\", [{}], []}}.\n", entries.join(",\n"))
+}
+
+fn bench_scaling(config: &Config) {
+    println!("\n## Growth with input size (`relup check`)\n");
+    println!("| input | size | bytes | time | 10x size / 1x time |");
+    println!("|---|---|---|---|---|");
+    let sizes: &[usize] = if config.quick {
+        &[1_000, 10_000]
+    } else {
+        &[4_000, 40_000]
+    };
+    for (name, make) in [
+        (
+            "bad instructions (one diagnostic each)",
+            many_errors as fn(usize) -> String,
+        ),
+        ("regex + exact version keys", many_keys),
+    ] {
+        let mut first = None;
+        for &n in sizes {
+            let text = make(n);
+            let t = median(5, || check_and_render(&text));
+            let ratio = first.map_or("-".to_string(), |f: Duration| {
+                format!("{:.1}x", t.as_secs_f64() / f.as_secs_f64())
+            });
+            first.get_or_insert(t);
+            println!("| {name} | {n} | {} | {} | {ratio} |", text.len(), ms(t));
+        }
+    }
 }
