@@ -18,8 +18,46 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// float → number; string (a list of character codes) → `{"string": "text"}`;
 /// binary → `{"binary": "text"}` (UTF-8) or `{"bytes": [..]}`; list → array;
 /// improper list → `{"improper_list": [..], "tail": T}`; tuple → `{"tuple": [..]}`;
-/// map → `{"map": [[K, V], ..]}`.
+/// map → `{"map": [[K, V], ..]}`. A term nested deeper than [`MAX_JSON_DEPTH`] levels is
+/// `{"text": "..."}`, its Erlang text (JSON tools and serializers recurse per level).
 pub fn term(t: &Term<'_>) -> Value {
+    if depth_exceeds(t, MAX_JSON_DEPTH) {
+        return json!({ "text": t.to_string() });
+    }
+    encode(t)
+}
+
+/// How deep a term may nest and still be encoded as JSON structure.
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// Whether `t` nests deeper than `max` levels (without recursion).
+fn depth_exceeds(t: &Term<'_>, max: usize) -> bool {
+    let mut stack = vec![(t, 1usize)];
+    while let Some((t, d)) = stack.pop() {
+        if d > max {
+            return true;
+        }
+        match &t.kind {
+            TermKind::Tuple(items) | TermKind::List(items, None) => {
+                stack.extend(items.iter().map(|i| (i, d + 1)));
+            }
+            TermKind::List(items, Some(tail)) => {
+                stack.extend(items.iter().map(|i| (i, d + 1)));
+                stack.push((tail, d + 1));
+            }
+            TermKind::Map(pairs) => {
+                for (k, v) in pairs {
+                    stack.push((k, d + 1));
+                    stack.push((v, d + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+fn encode(t: &Term<'_>) -> Value {
     match &t.kind {
         TermKind::Atom(a) => Value::String(a.to_string()),
         TermKind::Int(i) => json!(i),
@@ -30,14 +68,14 @@ pub fn term(t: &Term<'_>) -> Value {
             Ok(s) => json!({ "binary": s }),
             Err(_) => json!({ "bytes": b.as_ref() }),
         },
-        TermKind::Tuple(items) => json!({ "tuple": items.iter().map(term).collect::<Vec<_>>() }),
-        TermKind::List(items, None) => Value::Array(items.iter().map(term).collect()),
+        TermKind::Tuple(items) => json!({ "tuple": items.iter().map(encode).collect::<Vec<_>>() }),
+        TermKind::List(items, None) => Value::Array(items.iter().map(encode).collect()),
         TermKind::List(items, Some(tail)) => json!({
-            "improper_list": items.iter().map(term).collect::<Vec<_>>(),
-            "tail": term(tail),
+            "improper_list": items.iter().map(encode).collect::<Vec<_>>(),
+            "tail": encode(tail),
         }),
         TermKind::Map(pairs) => json!({
-            "map": pairs.iter().map(|(k, v)| json!([term(k), term(v)])).collect::<Vec<_>>()
+            "map": pairs.iter().map(|(k, v)| json!([encode(k), encode(v)])).collect::<Vec<_>>()
         }),
     }
 }

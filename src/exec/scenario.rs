@@ -284,6 +284,14 @@ pub fn match_pattern(
     t: &Term<'_>,
     bindings: &mut BTreeMap<String, Term<'static>>,
 ) -> bool {
+    crate::term::with_stack(|| match_pattern_here(pattern, t, bindings))
+}
+
+fn match_pattern_here(
+    pattern: &Term<'_>,
+    t: &Term<'_>,
+    bindings: &mut BTreeMap<String, Term<'static>>,
+) -> bool {
     if let Some(a) = pattern.as_atom() {
         if a == "_" {
             return true;
@@ -314,6 +322,10 @@ pub fn match_pattern(
 
 /// `result` with the bindings substituted.
 pub fn substitute(result: &Term<'_>, bindings: &BTreeMap<String, Term<'static>>) -> Term<'static> {
+    crate::term::with_stack(|| substitute_here(result, bindings))
+}
+
+fn substitute_here(result: &Term<'_>, bindings: &BTreeMap<String, Term<'static>>) -> Term<'static> {
     if let Some(bound) = result.as_atom().and_then(|a| bindings.get(a)) {
         return bound.clone();
     }
@@ -331,6 +343,10 @@ pub fn substitute(result: &Term<'_>, bindings: &BTreeMap<String, Term<'static>>)
 /// How many terms [`substitute`] would build (saturating): a migration that copies a bound
 /// variable several times doubles the state at each step, so the simulator checks this first.
 pub fn substituted_size(result: &Term<'_>, bindings: &BTreeMap<String, Term<'static>>) -> usize {
+    crate::term::with_stack(|| substituted_size_here(result, bindings))
+}
+
+fn substituted_size_here(result: &Term<'_>, bindings: &BTreeMap<String, Term<'static>>) -> usize {
     if let Some(bound) = result.as_atom().and_then(|a| bindings.get(a)) {
         return term_size(bound);
     }

@@ -176,7 +176,7 @@ impl<'a> Parser<'a> {
         if depth >= MAX_DEPTH {
             return fail(PErr::at(i, 1, ParseErrorKind::TooDeep(MAX_DEPTH)));
         }
-        rule(self, i, depth + 1)
+        super::with_stack(|| rule(self, i, depth + 1))
     }
 
     // number_term ::= ( "-" | "+" )? ws number
@@ -476,8 +476,8 @@ impl Segment<'_> {
 
 /// `[Items | Tail]` in normal form: a tail that is itself a list is spliced in, so that
 /// `[a|[b]]` equals `[a,b]` and `[a|[]]` equals `[a]`.
-fn cons<'a>(mut items: Vec<Term<'a>>, tail: Term<'a>) -> TermKind<'a> {
-    match tail.kind {
+fn cons<'a>(mut items: Vec<Term<'a>>, mut tail: Term<'a>) -> TermKind<'a> {
+    match std::mem::replace(&mut tail.kind, TermKind::Int(0)) {
         TermKind::List(more, rest) => {
             items.extend(more);
             TermKind::List(items, rest)
@@ -490,7 +490,10 @@ fn cons<'a>(mut items: Vec<Term<'a>>, tail: Term<'a>) -> TermKind<'a> {
             );
             TermKind::List(items, None)
         }
-        _ => TermKind::List(items, Some(Box::new(tail))),
+        other => {
+            tail.kind = other;
+            TermKind::List(items, Some(Box::new(tail)))
+        }
     }
 }
 

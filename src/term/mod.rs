@@ -27,12 +27,20 @@ pub use print::{Encoding, atom_needs_quotes, write_atom, write_term_as};
 
 use crate::span::Span;
 
-/// The deepest nesting of tuples, lists, maps and binaries the parser accepts; deeper input is
-/// a [`ParseErrorKind::TooDeep`] error instead of a stack overflow.
-pub const MAX_DEPTH: usize = 128;
+/// The deepest nesting of tuples, lists, maps and binaries the parser accepts (OTP has no
+/// bound; this one keeps the memory of a pathological file bounded); deeper input is a
+/// [`ParseErrorKind::TooDeep`] error. Every recursive walk over terms runs through
+/// [`with_stack`], so no depth up to this overflows a thread's stack.
+pub const MAX_DEPTH: usize = 10_000;
+
+/// Runs one level of a recursive walk over terms, on a new stack segment when the current
+/// one is nearly used up (`stacker`): deep terms cost memory, never a stack overflow.
+pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
 
 /// One Erlang term with the byte span it was parsed from.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Term<'a> {
     /// Where the term stands in its source (empty for terms built in code).
     pub span: Span,
@@ -151,24 +159,26 @@ impl<'a> Term<'a> {
     }
 
     /// Detaches the term from the text it was parsed from.
-    pub fn into_owned(self) -> Term<'static> {
-        let kind = match self.kind {
+    pub fn into_owned(mut self) -> Term<'static> {
+        let kind = match std::mem::replace(&mut self.kind, TermKind::Int(0)) {
             TermKind::Atom(a) => TermKind::Atom(Cow::Owned(a.into_owned())),
             TermKind::Int(i) => TermKind::Int(i),
             TermKind::BigInt(i) => TermKind::BigInt(i),
             TermKind::Float(f) => TermKind::Float(f),
             TermKind::String(s) => TermKind::String(Cow::Owned(s.into_owned())),
             TermKind::Binary(b) => TermKind::Binary(Cow::Owned(b.into_owned())),
-            TermKind::Tuple(items) => TermKind::Tuple(owned_vec(items)),
-            TermKind::List(items, tail) => {
+            TermKind::Tuple(items) => with_stack(|| TermKind::Tuple(owned_vec(items))),
+            TermKind::List(items, tail) => with_stack(|| {
                 TermKind::List(owned_vec(items), tail.map(|t| Box::new(t.into_owned())))
-            }
-            TermKind::Map(pairs) => TermKind::Map(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect(),
-            ),
+            }),
+            TermKind::Map(pairs) => with_stack(|| {
+                TermKind::Map(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect(),
+                )
+            }),
         };
         Term {
             span: self.span,
@@ -179,6 +189,10 @@ impl<'a> Term<'a> {
     /// A copy of the term that borrows its atoms, strings and binaries from `self`: only
     /// tuples, lists and maps are allocated again.
     pub fn reborrow(&self) -> Term<'_> {
+        with_stack(|| self.reborrow_here())
+    }
+
+    fn reborrow_here(&self) -> Term<'_> {
         let kind = match &self.kind {
             TermKind::Atom(a) => TermKind::Atom(Cow::Borrowed(a)),
             TermKind::Int(i) => TermKind::Int(*i),
@@ -285,8 +299,51 @@ fn owned_vec(items: Vec<Term<'_>>) -> Vec<Term<'static>> {
     items.into_iter().map(Term::into_owned).collect()
 }
 
+/// Clones level by level through [`with_stack`] (a derived clone recurses unguarded).
+impl Clone for Term<'_> {
+    fn clone(&self) -> Self {
+        let kind = if self.is_compound() {
+            with_stack(|| self.kind.clone())
+        } else {
+            self.kind.clone()
+        };
+        Term {
+            span: self.span,
+            kind,
+        }
+    }
+}
+
+/// Drops the children through [`with_stack`]: the drop of a deep term recurses too.
+impl Drop for Term<'_> {
+    fn drop(&mut self) {
+        if self.is_compound() {
+            let kind = std::mem::replace(&mut self.kind, TermKind::Int(0));
+            with_stack(|| drop(kind));
+        }
+    }
+}
+
 impl PartialEq for Term<'_> {
     fn eq(&self, other: &Self) -> bool {
+        if self.is_compound() {
+            with_stack(|| self.eq_here(other))
+        } else {
+            self.eq_here(other)
+        }
+    }
+}
+
+impl Term<'_> {
+    /// Tuples, lists and maps: the terms that hold terms (a walk recurses through them).
+    fn is_compound(&self) -> bool {
+        matches!(
+            self.kind,
+            TermKind::Tuple(_) | TermKind::List(..) | TermKind::Map(_)
+        )
+    }
+
+    fn eq_here(&self, other: &Self) -> bool {
         use TermKind::*;
         match (&self.kind, &other.kind) {
             (Atom(a), Atom(b)) => a == b,
@@ -441,19 +498,33 @@ mod size_tests {
 
 #[cfg(test)]
 mod depth_tests {
-    use super::{MAX_DEPTH, ParseErrorKind, parse_term};
+    use super::{MAX_DEPTH, ParseErrorKind, parse_term, pretty};
 
-    /// The bound keeps the parser inside a 2 MB thread stack (Rust's default for spawned
-    /// threads) even in debug builds, where each level costs about 8 KB.
+    /// Every walk over a term of the deepest nesting accepted fits a 2 MB thread stack (Rust's
+    /// default for spawned threads) in debug builds: parse, print, pretty-print, clone,
+    /// compare, detach from the text, drop. Deeper input is an error.
     #[test]
-    fn nesting_up_to_the_bound_fits_a_2_mb_thread_and_deeper_is_an_error() {
+    fn the_deepest_accepted_term_fits_a_2_mb_thread_in_every_walk() {
         let result = std::thread::Builder::new()
             .stack_size(2 << 20)
             .spawn(|| {
-                let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+                let text = format!(
+                    "{}x{}",
+                    "[{a, ".repeat(MAX_DEPTH / 2),
+                    "}]".repeat(MAX_DEPTH / 2)
+                );
+                let t = parse_term(&text).unwrap();
+                let printed = t.to_string();
+                let copy = t.clone();
+                assert!(copy == t);
+                let owned = t.into_owned();
+                assert_eq!(printed.len(), text.len() - MAX_DEPTH / 2);
+                let laid_out = pretty(&owned);
+                drop(owned);
+                drop(copy);
                 let deep = format!("{}{}", "{".repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
                 (
-                    parse_term(&ok).is_ok(),
+                    laid_out.len() > text.len() / 2,
                     parse_term(&deep).map(|_| ()).map_err(|e| e.kind),
                 )
             })

@@ -197,6 +197,10 @@ impl Tree {
 
     /// The one-line text of a node (`write/1`).
     fn write_into(&self, i: &If, out: &mut String) {
+        super::with_stack(|| self.write_into_here(i, out));
+    }
+
+    fn write_into_here(&self, i: &If, out: &mut String) {
         match i.node {
             Node::Leaf(t) | Node::Bin(t) | Node::Written(t) => out.push_str(self.leaf_text(t)),
             Node::List { items, tail } => {
@@ -318,6 +322,10 @@ fn list_length<'a>(items: impl Iterator<Item = &'a If>, acc: usize) -> usize {
 
 /// `print_length/6`: the tree of a term, children stored in the arena.
 fn print_length(t: &Term<'_>, tree: &mut Tree) -> If {
+    super::with_stack(|| print_length_here(t, tree))
+}
+
+fn print_length_here(t: &Term<'_>, tree: &mut Tree) -> If {
     let enc = tree.enc;
     match &t.kind {
         TermKind::Tuple(items) if !items.is_empty() => {
@@ -472,6 +480,10 @@ impl Layout<'_> {
     }
 
     fn pp(&self, i: &If, col: isize, ind: &str, ld: isize, w: isize, out: &mut String) {
+        super::with_stack(|| self.pp_here(i, col, ind, ld, w, out));
+    }
+
+    fn pp_here(&self, i: &If, col: isize, ind: &str, ld: isize, w: isize, out: &mut String) {
         if self.fits(i, col, ld, w) {
             return self.tree.write_into(i, out);
         }

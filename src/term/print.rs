@@ -83,6 +83,15 @@ fn is_printable_list(items: &[Term<'_>]) -> bool {
 }
 
 fn write_term<W: Write>(out: &mut W, t: &Term<'_>) -> fmt::Result {
+    match t.kind {
+        TermKind::Tuple(_) | TermKind::List(..) | TermKind::Map(_) => {
+            super::with_stack(|| write_term_here(out, t))
+        }
+        _ => write_term_here(out, t),
+    }
+}
+
+fn write_term_here<W: Write>(out: &mut W, t: &Term<'_>) -> fmt::Result {
     match &t.kind {
         TermKind::Atom(a) => write_atom(out, a),
         TermKind::Int(i) => write!(out, "{i}"),

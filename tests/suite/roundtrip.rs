@@ -60,7 +60,7 @@ proptest! {
         let parsed = parse_term(&printed).map_err(|e| TestCaseError::fail(format!("{printed}: {e}")))?;
         prop_assert_eq!(&parsed, &t, "printed as {}", printed);
         // Printing is a function of the term: the reparse prints the same text.
-        prop_assert_eq!(parsed.to_string(), printed);
+        prop_assert_eq!(parsed.to_string(), printed.clone());
     }
 }
 
