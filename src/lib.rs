@@ -26,6 +26,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod beam;
 pub mod cases;
 pub mod diagnostic;
 pub mod exec;

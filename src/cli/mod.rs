@@ -18,6 +18,7 @@ macro_rules! say_part {
     }};
 }
 
+mod beam;
 mod check;
 mod json;
 mod make;
@@ -38,6 +39,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Read .beam files: module, beam_lib:md5, behaviours, exports, imports.
+    Beam(beam::Args),
     /// Parse and validate release files (.appup, relup, .app, .rel, sys.config).
     Check(check::Args),
     /// Plan a relup across releases and write it (systools:make_relup).
@@ -84,6 +87,7 @@ impl Cli {
     /// The subcommand's name, for JSON documents.
     pub fn command_name(&self) -> &'static str {
         match self.command {
+            Command::Beam(_) => "beam",
             Command::Check(_) => "check",
             Command::Make(_) => "make",
             Command::Simulate(_) => "simulate",
@@ -107,6 +111,7 @@ pub fn report_failure(command: &str, json_wanted: bool, code: &str, message: &st
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
+        Command::Beam(args) => beam::run(args),
         Command::Check(args) => check::run(args),
         Command::Make(args) => make::run(args),
         Command::Simulate(args) => simulate::run(args),

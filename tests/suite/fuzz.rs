@@ -1,7 +1,8 @@
 //! No input makes the crate panic, hang or blow up its memory. Arbitrary bytes and mutations
 //! of valid files (bit flips, insertions of syntax characters, deletions, truncations,
 //! duplicated slices) go through every entry point: `check` as every kind of file, the oracle
-//! case runner (the whole translation), version-key lookup, `make_relup` on a release tree
+//! case runner (the whole translation), version-key lookup, the BEAM reader (mutated beams of
+//! the installed OTP, or of none when Erlang is missing), `make_relup` on a release tree
 //! whose `.rel`, `.app` and `.appup` files are mutated, and `simulate` on mutated scenarios
 //! and relups. Each input is bounded: at most [`MAX_SECONDS`] (a watchdog aborts the run and
 //! names the input) and [`MAX_BYTES`] plus [`BYTES_PER_INPUT_BYTE`] times its size (the
@@ -103,6 +104,66 @@ fn start_watchdog() {
             }
         }
     });
+}
+
+/// A few dozen beams of the installed OTP (none without Erlang), some gzip-compressed.
+fn beam_seeds() -> Vec<Vec<u8>> {
+    let Ok(out) = std::process::Command::new("erl")
+        .args([
+            "-noshell",
+            "-eval",
+            "io:format(\"~s\", [code:lib_dir()]), halt().",
+        ])
+        .output()
+    else {
+        return Vec::new();
+    };
+    let lib = PathBuf::from(String::from_utf8_lossy(&out.stdout).into_owned());
+    let mut files = Vec::new();
+    for app in ["sasl", "stdlib", "kernel"] {
+        let Some(dir) = std::fs::read_dir(&lib)
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{app}-")))
+            })
+        else {
+            continue;
+        };
+        let mut beams: Vec<PathBuf> = std::fs::read_dir(dir.join("ebin"))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "beam"))
+            .collect();
+        beams.sort();
+        files.extend(beams.into_iter().step_by(7).take(12));
+    }
+    files.iter().filter_map(|f| std::fs::read(f).ok()).collect()
+}
+
+/// A mutation that keeps most of the container intact: flips, chunk-size edits, truncations.
+fn mutate_beam(g: &mut Rng, seed: &[u8]) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for _ in 0..1 + g.below(3) {
+        if b.is_empty() {
+            break;
+        }
+        let at = g.below(b.len());
+        match g.below(4) {
+            0 => b[at] ^= 1 << g.below(8),
+            1 => b[at] = [0, 0xff, 0x7f, 0x80][g.below(4)],
+            2 => b.truncate(at),
+            _ => {
+                let end = (at + 4).min(b.len());
+                b[at..end].fill(0xff);
+            }
+        }
+    }
+    b
 }
 
 /// Runs one input through `f` within the bounds; names the entry point and input on failure.
@@ -235,7 +296,8 @@ fn no_input_panics_hangs_or_blows_up() {
         br"\Q1.0\E",
     ];
     let mut g = Rng::new(0xf022);
-    let mut counts = [0usize; 5];
+    let mut counts = [0usize; 6];
+    let beams = beam_seeds();
     for i in 0..n {
         let input: Vec<u8> = if i % 5 == 0 {
             (0..g.below(64))
@@ -272,6 +334,16 @@ fn no_input_panics_hangs_or_blows_up() {
             });
             counts[2] += 1;
         }
+        if !beams.is_empty() && i % 3 == 0 {
+            let which = g.below(beams.len());
+            let mutated = mutate_beam(&mut g, &beams[which]);
+            bounded("beam", &mutated, || {
+                if let Ok(b) = relup::beam::Beam::parse(&mutated) {
+                    let _ = (b.md5(), b.behaviours(), b.literal_count());
+                }
+            });
+            counts[5] += 1;
+        }
         if i % 10 == 0 {
             tree.make(&mut g);
             counts[3] += 1;
@@ -282,7 +354,7 @@ fn no_input_panics_hangs_or_blows_up() {
         }
     }
     eprintln!(
-        "fuzz: {n} inputs: check {}, translate {}, version keys {}, make {}, simulate {}; no panic, hang or blow-up",
-        counts[0], counts[1], counts[2], counts[3], counts[4]
+        "fuzz: {n} inputs: check {}, translate {}, version keys {}, beams {}, make {}, simulate {}; no panic, hang or blow-up",
+        counts[0], counts[1], counts[2], counts[5], counts[3], counts[4]
     );
 }

@@ -267,6 +267,14 @@ fn rebar3_release_root_relup_and_live_upgrade_downgrade_reupgrade() {
     );
     let mut checks = Checks(1);
 
+    // The release's beams (both versions, ERTS apps included): beam_lib:md5 equals ours.
+    let lines = crate::beams::otp_md5s(&[&root.join("lib")]);
+    let bad = crate::beams::mismatches(&lines);
+    checks.that(
+        &format!("{} release beams have beam_lib's md5: {bad:?}", lines.len()),
+        lines.len() > 100 && bad.is_empty(),
+    );
+
     // The 0.2.0 tarball carries our relup.
     run.rebar3(&project, &["tar"], "rebar3-tar-0.2.0");
     let new_tar = run.dir.join("tally-0.2.0.tar.gz");

@@ -8,6 +8,7 @@
 static METER: alloc_meter::Meter = alloc_meter::Meter;
 
 mod alloc_meter;
+mod beams;
 mod casegen;
 mod cli;
 mod common;

@@ -1,0 +1,91 @@
+//! The BEAM reader against OTP: for every `.beam` of the installed OTP (about 1,300 files),
+//! the module name and `beam_lib:md5/1` (through `tests/otp/beam_md5.escript`) equal ours,
+//! also for gzip-compressed copies; and mutated beams never panic (in `fuzz.rs`).
+
+use std::io::Write as _;
+use std::process::Command;
+
+use relup::beam::Beam;
+
+use crate::common::{otp_dir, temp_path};
+
+/// OTP's answers: (file, module, md5) for the beams under `dirs` (OTP's lib dir when empty).
+pub fn otp_md5s(dirs: &[&std::path::Path]) -> Vec<(String, String, String)> {
+    let out = Command::new("escript")
+        .arg(otp_dir().join("beam_md5.escript"))
+        .args(dirs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (
+                cols[0].to_string(),
+                cols[1].to_string(),
+                cols[2].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Our module and md5 for each of OTP's lines; the mismatches.
+pub fn mismatches(lines: &[(String, String, String)]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|(file, module, md5)| {
+            let ours =
+                Beam::parse(&std::fs::read(file).unwrap()).map(|b| (b.module.clone(), b.md5()));
+            match ours {
+                Ok((m, h)) if &m == module && &h == md5 => None,
+                other => Some(format!("{file}: OTP {module} {md5}, ours {other:?}")),
+            }
+        })
+        .collect()
+}
+
+#[test]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
+fn every_installed_beam_has_beam_libs_md5() {
+    let lines = otp_md5s(&[]);
+    let bad = mismatches(&lines);
+    eprintln!(
+        "beams: {} installed OTP beams, {} mismatches",
+        lines.len(),
+        bad.len()
+    );
+    assert!(lines.len() > 1000, "only {} beams", lines.len());
+    assert!(bad.is_empty(), "{}", bad[..bad.len().min(10)].join("\n"));
+}
+
+#[test]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
+fn gzip_compressed_beams_read_the_same() {
+    let dir = temp_path("gz-beams");
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = otp_md5s(&[]);
+    for (file, _, _) in plain.iter().step_by(50) {
+        let bytes = std::fs::read(file).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&bytes).unwrap();
+        let name = std::path::Path::new(file).file_name().unwrap();
+        std::fs::write(dir.join(name), gz.finish().unwrap()).unwrap();
+    }
+    let lines = otp_md5s(&[&dir]);
+    assert!(lines.len() >= 20);
+    let bad = mismatches(&lines);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
