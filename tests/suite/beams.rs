@@ -89,3 +89,47 @@ fn gzip_compressed_beams_read_the_same() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Mutated beams (bit flips, forged sizes, truncations) never panic or over-allocate; the
+/// count is `RELUP_FUZZ_BEAMS` (default 2,000 here; the general fuzz test runs more kinds).
+#[test]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
+fn mutated_beams_never_panic() {
+    let n: usize = std::env::var("RELUP_FUZZ_BEAMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000);
+    let seeds: Vec<Vec<u8>> = otp_md5s(&[])
+        .iter()
+        .step_by(40)
+        .map(|(f, _, _)| std::fs::read(f).unwrap())
+        .collect();
+    let mut g = crate::casegen::Rng::new(0xbea7);
+    let mut read = 0;
+    for _ in 0..n {
+        let seed = &seeds[g.below(seeds.len())];
+        let mut b = seed.clone();
+        for _ in 0..1 + g.below(3) {
+            let at = g.below(b.len().max(1));
+            match g.below(4) {
+                0 if !b.is_empty() => b[at] ^= 1 << g.below(8),
+                1 if !b.is_empty() => b[at] = [0, 0xff, 0x7f, 0x80][g.below(4)],
+                2 => b.truncate(at),
+                _ => {
+                    let end = (at + 4).min(b.len());
+                    b[at..end].fill(0xff);
+                }
+            }
+        }
+        let limit = 64 << 20;
+        let (ok, peak) = crate::alloc_meter::peak_during(limit, || {
+            Beam::parse(&b).map(|beam| (beam.md5(), beam.behaviours(), beam.literal_count()))
+        });
+        assert!(peak < limit, "{peak} bytes");
+        read += usize::from(ok.is_ok());
+    }
+    eprintln!("beams: {n} mutated beams, {read} still readable, no panic");
+}
