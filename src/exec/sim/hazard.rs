@@ -1,0 +1,184 @@
+//! What an operator should know before running an upgrade: the hazards the simulation finds
+//! while it runs (purges that kill, data-format windows) and after (processes left on old
+//! code, unsupervised users of changed modules, brutal purges at `make_permanent`).
+
+use super::*;
+
+/// Something an operator should know before running the upgrade.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "hazard", rename_all = "snake_case")]
+pub enum Hazard {
+    /// A purge kills a process that still runs old code (at instruction `index`).
+    KilledByPurge {
+        index: usize,
+        pid: Pid,
+        name: Atom,
+        module: Atom,
+        version: String,
+    },
+    /// `make_permanent` will brutal-purge old code that this process still runs.
+    KilledAtMakePermanent {
+        pid: Pid,
+        name: Atom,
+        module: Atom,
+        version: String,
+    },
+    /// The process uses a module the upgrade changes but no supervisor reaches it: it is
+    /// never suspended nor code-changed.
+    Unsupervised { pid: Pid, name: Atom, module: Atom },
+    /// After the upgrade the process still runs a version that is not current.
+    LeftOnOldCode {
+        pid: Pid,
+        name: Atom,
+        module: Atom,
+        version: String,
+    },
+    /// `soft_purge` refused: processes still run the old code of the module.
+    SoftPurgeRefused { index: usize, module: Atom },
+    /// A suspend failed or timed out: the process was not suspended nor code-changed.
+    NotSuspended { index: usize, pid: Pid, name: Atom },
+    /// `code_change` failed.
+    CodeChangeFailed {
+        index: usize,
+        pid: Pid,
+        name: Atom,
+        module: Atom,
+        reason: String,
+    },
+    /// Between instructions `from` and `to` the running process can call `library` in a
+    /// version whose data format differs from its state's.
+    DataFormatWindow {
+        from: usize,
+        to: usize,
+        pid: Pid,
+        name: Atom,
+        library: Atom,
+        state_vsn: String,
+        library_vsn: String,
+    },
+}
+
+impl SimulatedRuntime {
+    pub(super) fn track_windows(&mut self, at: usize) {
+        let formats = self.scenario.data_format_changes.clone();
+        let procs: Vec<(Pid, Process)> = self.alive().map(|(pid, p)| (*pid, p.clone())).collect();
+        for (pid, p) in procs {
+            let callees: Vec<Atom> = p
+                .runs
+                .keys()
+                .flat_map(|m| self.scenario.calls.get(m).cloned().unwrap_or_default())
+                .filter(|c| formats.contains(c))
+                .collect();
+            for lib in callees {
+                let lib_vsn = self
+                    .state
+                    .modules
+                    .get(&lib)
+                    .and_then(|l| l.current.clone())
+                    .unwrap_or_default();
+                let state_vsn = p.state_vsn.clone().unwrap_or_default();
+                let exposed = p.status == Status::Running && lib_vsn != state_vsn;
+                let key = (pid, lib.clone());
+                match (exposed, self.windows.contains_key(&key)) {
+                    (true, false) => {
+                        self.windows.insert(key, (at, state_vsn, lib_vsn));
+                    }
+                    (false, true) => {
+                        if let Some((from, s, l)) = self.windows.remove(&key) {
+                            self.hazards.push(Hazard::DataFormatWindow {
+                                from,
+                                to: at,
+                                pid,
+                                name: p.name.clone(),
+                                library: lib,
+                                state_vsn: s,
+                                library_vsn: l,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The analysis after the script: open windows, processes left on old code, unsupervised
+    /// users of changed modules, and what `make_permanent` will kill.
+    pub fn finish(&mut self, unpurged: &[(Atom, crate::instr::PurgeMethod)]) {
+        self.next_messages();
+        let last = self.index;
+        for ((pid, lib), (from, s, l)) in std::mem::take(&mut self.windows) {
+            let name = self.name(pid);
+            self.hazards.push(Hazard::DataFormatWindow {
+                from,
+                to: last,
+                pid,
+                name,
+                library: lib,
+                state_vsn: s,
+                library_vsn: l,
+            });
+        }
+        let procs: Vec<(Pid, Process)> = self.alive().map(|(pid, p)| (*pid, p.clone())).collect();
+        let reachable = self.reachable();
+        for (pid, p) in procs {
+            for (m, v) in &p.runs {
+                let current = self.state.modules.get(m).and_then(|l| l.current.clone());
+                if current.as_deref() != Some(v.as_str()) {
+                    self.hazards.push(Hazard::LeftOnOldCode {
+                        pid,
+                        name: p.name.clone(),
+                        module: m.clone(),
+                        version: v.clone(),
+                    });
+                    let brutal = unpurged.iter().any(|(u, method)| {
+                        u == m && *method == crate::instr::PurgeMethod::BrutalPurge
+                    });
+                    if brutal {
+                        self.hazards.push(Hazard::KilledAtMakePermanent {
+                            pid,
+                            name: p.name.clone(),
+                            module: m.clone(),
+                            version: v.clone(),
+                        });
+                    }
+                }
+                if self.changed.contains(m) && !reachable.contains(&pid) {
+                    self.hazards.push(Hazard::Unsupervised {
+                        pid,
+                        name: p.name.clone(),
+                        module: m.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The processes a supervision-tree walk reaches.
+    pub(super) fn reachable(&self) -> Vec<Pid> {
+        let mut out = Vec::new();
+        let mut stack: Vec<Pid> = self
+            .alive()
+            .filter(|(_, p)| p.top_of.is_some())
+            .map(|(pid, _)| *pid)
+            .collect();
+        while let Some(pid) = stack.pop() {
+            out.push(pid);
+            for c in self.state.supervisors.get(&pid).into_iter().flatten() {
+                if let Some(child) = c.pid.filter(|c| {
+                    self.state
+                        .processes
+                        .get(c)
+                        .is_some_and(|p| !matches!(p.status, Status::Dead(_)))
+                }) {
+                    stack.push(child);
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn faulted(&self, f: impl Fn(&Fault) -> bool) -> bool {
+        self.faults.iter().any(f)
+    }
+}

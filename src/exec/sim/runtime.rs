@@ -1,0 +1,384 @@
+//! The [`Loader`] operations on the simulated node: what each low-level instruction does to it.
+
+use super::*;
+
+impl Loader for SimulatedRuntime {
+    type Error = SimError;
+
+    fn instruction(&mut self, index: usize, instruction: &LowLevel) -> Result<(), SimError> {
+        if index > 0 {
+            self.next_messages();
+        }
+        self.index = index;
+        self.event(format!("{instruction}"));
+        let kills: Vec<Atom> = self
+            .faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Kill(i, name) if *i == index => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        for name in kills {
+            if let Some(pid) = self.pid_named(&name.to_term()) {
+                self.event(format!("fault: {pid} ({name}) dies"));
+                self.kill(pid, "killed by fault injection");
+            }
+        }
+        if self.faulted(|f| *f == Fault::Fail(index)) {
+            return Err(SimError::Injected(index));
+        }
+        Ok(())
+    }
+
+    fn read_object_code(
+        &mut self,
+        application: &Atom,
+        vsn: &Term<'static>,
+        modules: &[Atom],
+    ) -> Result<(), SimError> {
+        let v = vsn
+            .as_charlist()
+            .map(|s| s.into_owned())
+            .unwrap_or_else(|| vsn.to_string());
+        for m in modules {
+            self.staged.insert(m.clone(), v.clone());
+        }
+        self.event(format!(
+            "read object code of {application} {v}: {} module(s), nothing loaded yet",
+            modules.len()
+        ));
+        Ok(())
+    }
+
+    fn has_old_processes(&mut self, module: &Atom) -> Result<bool, SimError> {
+        let old = self.state.modules.get(module).and_then(|l| l.old.clone());
+        Ok(old.is_some_and(|o| !self.executing(module, &o).is_empty()))
+    }
+
+    fn point_of_no_return(&mut self) -> Result<(), SimError> {
+        self.event(
+            "point of no return: from here a failure restarts the node into the old release".into(),
+        );
+        Ok(())
+    }
+
+    fn load(&mut self, module: &Atom) -> Result<(), SimError> {
+        let vsn = self
+            .staged
+            .get(module)
+            .cloned()
+            .ok_or_else(|| SimError::NoObjectCode(module.clone()))?;
+        let loaded = self
+            .state
+            .modules
+            .get(module)
+            .cloned()
+            .unwrap_or(LoadedModule {
+                current: None,
+                old: None,
+            });
+        if let Some(old) = &loaded.old {
+            self.kill_runners(module, old);
+        }
+        self.state.modules.insert(
+            module.clone(),
+            LoadedModule {
+                current: Some(vsn.clone()),
+                old: loaded.current.clone(),
+            },
+        );
+        self.changed.push(module.clone());
+        let was = loaded.current.map_or_else(
+            || "not loaded before".to_string(),
+            |c| format!("{c} becomes old code"),
+        );
+        self.event(format!("load {module} {vsn} ({was})"));
+        Ok(())
+    }
+
+    fn soft_purge(&mut self, module: &Atom) -> Result<bool, SimError> {
+        let Some(old) = self.state.modules.get(module).and_then(|l| l.old.clone()) else {
+            return Ok(true);
+        };
+        let users: Vec<String> = self
+            .executing(module, &old)
+            .into_iter()
+            .map(|pid| format!("{pid} ({})", self.name(pid)))
+            .collect();
+        if users.is_empty() {
+            if let Some(l) = self.state.modules.get_mut(module) {
+                l.old = None;
+            }
+            return Ok(true);
+        }
+        self.event(format!(
+            "old code {module} {old} stays: still run by {}",
+            users.join(", ")
+        ));
+        self.hazards.push(Hazard::SoftPurgeRefused {
+            index: self.index,
+            module: module.clone(),
+        });
+        Ok(false)
+    }
+
+    fn purge(&mut self, module: &Atom) -> Result<bool, SimError> {
+        let Some(old) = self.state.modules.get(module).and_then(|l| l.old.clone()) else {
+            return Ok(false);
+        };
+        let killed = self.kill_runners(module, &old);
+        if let Some(l) = self.state.modules.get_mut(module) {
+            l.old = None;
+        }
+        self.event(format!("purge {module}: old code {old} removed"));
+        Ok(killed)
+    }
+
+    fn delete(&mut self, module: &Atom) -> Result<(), SimError> {
+        if let Some(l) = self.state.modules.get_mut(module) {
+            l.old = l.current.take();
+        }
+        self.changed.push(module.clone());
+        self.event(format!("delete {module}: its current code becomes old"));
+        Ok(())
+    }
+
+    fn processes_using(&mut self, module: &Atom) -> Result<Vec<Pid>, SimError> {
+        let mut out = Vec::new();
+        let tops: Vec<Pid> = self
+            .alive()
+            .filter(|(_, p)| p.top_of.is_some())
+            .map(|(pid, _)| *pid)
+            .collect();
+        let mut stack: Vec<(Pid, bool)> = tops.into_iter().rev().map(|p| (p, true)).collect();
+        while let Some((pid, top)) = stack.pop() {
+            let Some(p) = self.state.processes.get(&pid) else {
+                continue;
+            };
+            if top && p.runs.contains_key(module) {
+                out.push(pid);
+            }
+            let Some(specs) = self.state.supervisors.get(&pid) else {
+                continue;
+            };
+            if p.status == Status::Suspended {
+                return Err(SimError::SuspendedSupervisor(pid));
+            }
+            for c in specs.iter().rev() {
+                let Some(child) = c.pid else { continue };
+                let Some(cp) = self.state.processes.get(&child) else {
+                    continue;
+                };
+                if matches!(cp.status, Status::Dead(_)) {
+                    continue;
+                }
+                let uses = match &c.modules {
+                    ChildModules::List(l) => l.contains(module),
+                    ChildModules::Dynamic => cp.runs.contains_key(module),
+                };
+                if uses && !out.contains(&child) {
+                    out.push(child);
+                }
+                stack.push((child, false));
+            }
+        }
+        Ok(out)
+    }
+
+    fn suspend(&mut self, pid: Pid, _timeout: Timeout) -> Result<(), SimError> {
+        if self.faulted(|f| *f == Fault::Timeout(self.index)) {
+            let name = self.name(pid);
+            self.event(format!(
+                "suspend {pid} ({name}) times out: left running, will not be code-changed"
+            ));
+            self.hazards.push(Hazard::NotSuspended {
+                index: self.index,
+                pid,
+                name,
+            });
+            return Err(SimError::Timeout(self.index));
+        }
+        let p = self
+            .state
+            .processes
+            .get_mut(&pid)
+            .filter(|p| !matches!(p.status, Status::Dead(_)))
+            .ok_or(SimError::NoProc(pid))?;
+        p.status = Status::Suspended;
+        let name = p.name.clone();
+        self.event(format!("suspend {pid} ({name})"));
+        Ok(())
+    }
+
+    fn code_change(
+        &mut self,
+        pid: Pid,
+        module: &Atom,
+        mode: CodeChangeMode,
+        extra: &Term<'static>,
+        _timeout: Timeout,
+    ) -> Result<(), SimError> {
+        let index = self.index;
+        let name = self.name(pid);
+        let fail = |s: &mut Self, e: SimError| {
+            s.hazards.push(Hazard::CodeChangeFailed {
+                index,
+                pid,
+                name: name.clone(),
+                module: module.clone(),
+                reason: e.to_string(),
+            });
+            s.event(format!(
+                "code_change of {module} in {pid} ({name}) fails: {e}"
+            ));
+            Err(e)
+        };
+        if self.faulted(|f| *f == Fault::Timeout(index)) {
+            return fail(self, SimError::Timeout(index));
+        }
+        let Some(p) = self.state.processes.get(&pid).cloned() else {
+            return fail(self, SimError::NoProc(pid));
+        };
+        if p.status != Status::Suspended {
+            return fail(self, SimError::NotSuspended(pid));
+        }
+        let current = self
+            .state
+            .modules
+            .get(module)
+            .and_then(|l| l.current.clone())
+            .unwrap_or_default();
+        if self.state.supervisors.contains_key(&pid) {
+            self.supervisor_code_change(pid, module);
+        } else {
+            let up = mode == CodeChangeMode::Up;
+            let old_state = p.state.clone().unwrap_or_else(|| Term::atom("undefined"));
+            let matched = self
+                .scenario
+                .migrations
+                .iter()
+                .filter(|m| &m.module == module && m.up == up)
+                .find_map(|m| {
+                    let mut b = BTreeMap::new();
+                    match_pattern(&m.pattern, &old_state, &mut b).then_some((m, b))
+                });
+            if let Some((m, b)) = &matched {
+                let terms = substituted_size(&m.result, b);
+                if terms > MAX_STATE_TERMS {
+                    return fail(
+                        self,
+                        SimError::StateTooLarge {
+                            module: module.clone(),
+                            terms,
+                        },
+                    );
+                }
+            }
+            let migrated = matched.map(|(m, b)| substitute(&m.result, &b));
+            let Some(new_state) = migrated else {
+                return fail(
+                    self,
+                    SimError::NoMigration {
+                        module: module.clone(),
+                        mode: if up { "up" } else { "down" },
+                        state: old_state.to_string(),
+                    },
+                );
+            };
+            let target = if up {
+                current.clone()
+            } else {
+                self.staged.get(module).cloned().unwrap_or_default()
+            };
+            let vsn_arg = if up {
+                p.runs.get(module).cloned().unwrap_or_default()
+            } else {
+                format!("{{down,{target}}}")
+            };
+            self.event(format!("code_change {module} in {pid} ({name}), Vsn {vsn_arg}, Extra {extra}: state {old_state} -> {new_state}"));
+            if let Some(pm) = self.state.processes.get_mut(&pid) {
+                pm.state = Some(new_state);
+                pm.state_vsn = Some(target);
+            }
+        }
+        if let Some(pm) = self.state.processes.get_mut(&pid) {
+            pm.runs.insert(module.clone(), current);
+        }
+        Ok(())
+    }
+
+    fn resume(&mut self, pid: Pid) -> Result<(), SimError> {
+        let p = self
+            .state
+            .processes
+            .get_mut(&pid)
+            .filter(|p| p.status == Status::Suspended)
+            .ok_or(SimError::NoProc(pid))?;
+        p.status = Status::Running;
+        let name = p.name.clone();
+        self.event(format!("resume {pid} ({name})"));
+        Ok(())
+    }
+
+    fn stop_children(&mut self, module: &Atom) -> Result<Vec<ChildRef>, SimError> {
+        let using = self.processes_using(module)?;
+        let mut out = Vec::new();
+        for pid in using {
+            let Some((sup, id)) = self
+                .state
+                .processes
+                .get(&pid)
+                .and_then(|p| p.child_of.clone())
+            else {
+                continue;
+            };
+            self.kill(pid, "shutdown");
+            self.event(format!("supervisor {sup} terminates child {id} ({pid})"));
+            out.push(ChildRef {
+                supervisor: sup,
+                id,
+            });
+        }
+        Ok(out)
+    }
+
+    fn restart_child(&mut self, child: &ChildRef) -> Result<(), SimError> {
+        let pid = self.start_child(child.supervisor, &child.id)?;
+        self.event(format!(
+            "supervisor {} restarts child {} as {pid}",
+            child.supervisor, child.id
+        ));
+        Ok(())
+    }
+
+    fn apply(&mut self, mfa: &Mfa) -> Result<(), SimError> {
+        match mfa.module.as_str() {
+            "supervisor" => self.supervisor_apply(mfa),
+            _ => {
+                self.event(format!(
+                    "apply {}:{}{}: not modelled, no effect on the simulated node",
+                    mfa.module, mfa.function, mfa.args
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    fn sync_nodes(&mut self, id: &Term<'static>, _target: &SyncTarget) -> Result<(), SimError> {
+        self.event(format!(
+            "sync_nodes {id}: the other nodes are not simulated"
+        ));
+        Ok(())
+    }
+
+    fn restart_emulator(&mut self, new_emulator: bool) -> Result<(), SimError> {
+        let what = if new_emulator {
+            "restart into a new emulator (new erts and core applications), then continue"
+        } else {
+            "restart the emulator into the new release: every process restarts"
+        };
+        self.event(what.to_string());
+        Ok(())
+    }
+}
