@@ -1,0 +1,161 @@
+//! The consistency checks of `get_release`: undefined applications, duplicate registered
+//! names and includes (`check_applications/1`), unique module names.
+
+use super::*;
+
+/// `systools_make:duplicates/1`: entries sorted (stably) by name, each adjacent pair with the
+/// same name as `{{Name, App, AppVsn, Dir}, {Name, App2, AppVsn2, Dir2}}`, last pair first.
+pub(super) fn duplicates(mut entries: Vec<(Atom, &AppRecord)>) -> Option<Term<'static>> {
+    entries.sort_by(|x, y| x.0.as_str().cmp(y.0.as_str()));
+    let item = |(name, a): &(Atom, &AppRecord)| {
+        Term::tuple(vec![
+            name.to_term(),
+            a.name.to_term(),
+            Term::string(a.vsn.clone()),
+            path_term(&a.dir),
+        ])
+    };
+    let pairs: Vec<Term<'static>> = entries
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| Term::tuple(vec![item(&w[0]), item(&w[1])]))
+        .rev()
+        .collect();
+    (!pairs.is_empty()).then(|| Term::list(pairs))
+}
+
+/// `[{Name, Vsn}]`.
+pub(super) fn name_vsns(list: Vec<(Atom, String)>) -> Term<'static> {
+    Term::list(
+        list.into_iter()
+            .map(|(n, v)| Term::tuple(vec![n.to_term(), Term::string(v)]))
+            .collect(),
+    )
+}
+
+/// `make_set/1`: first occurrences, in order.
+pub(super) fn make_set<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// `check_applications/1`: undefined applications, duplicate registered names and includes,
+/// then `add_top_apps_to_uses`.
+pub(super) fn check_applications(
+    apps: Vec<AppRecord>,
+    file: &Path,
+) -> Result<Vec<AppRecord>, PlanError> {
+    let defined: Vec<&Atom> = apps.iter().map(|a| &a.name).collect();
+    let undefined: Vec<Atom> = apps
+        .iter()
+        .flat_map(|a| {
+            a.uses
+                .iter()
+                .filter(|u| !a.optional.contains(u))
+                .chain(&a.includes)
+        })
+        .filter(|u| !defined.contains(u))
+        .cloned()
+        .collect();
+    if !undefined.is_empty() {
+        let reason = tag("undefined_applications", atoms(&make_set(undefined)));
+        return Err(make_error(
+            reason,
+            "applications used or included but not in the release",
+            file,
+        ));
+    }
+    // dupl_regs, then dupl_incls: {Name, App, AppVsn, Dir} for every registered name and
+    // every included application.
+    let regs: Vec<(Atom, &AppRecord)> = apps
+        .iter()
+        .flat_map(|a| a.regs.iter().map(move |r| (r.clone(), a)))
+        .collect();
+    if let Some(dups) = duplicates(regs) {
+        return Err(make_error(
+            tag("duplicate_register", dups),
+            "two applications of the release register the same process name",
+            file,
+        ));
+    }
+    let included: Vec<(Atom, &AppRecord)> = apps
+        .iter()
+        .flat_map(|a| a.includes.iter().map(move |i| (i.clone(), a)))
+        .collect();
+    if let Some(dups) = duplicates(included) {
+        return Err(make_error(
+            tag("duplicate_include", dups),
+            "an application is included by two applications of the release",
+            file,
+        ));
+    }
+    let incls: Vec<(Atom, Atom)> = apps
+        .iter()
+        .flat_map(|a| a.includes.iter().map(|i| (i.clone(), a.name.clone())))
+        .collect();
+    let top = |app: &Atom| -> Atom {
+        let mut cur = app.clone();
+        let mut steps = 0;
+        while let Some((_, parent)) = incls.iter().find(|(i, _)| *i == cur) {
+            cur = parent.clone();
+            steps += 1;
+            if steps > incls.len() {
+                break;
+            }
+        }
+        cur
+    };
+    Ok(apps
+        .into_iter()
+        .map(|mut a| {
+            let my_top = top(&a.name);
+            let mut uses = a.uses.clone();
+            for used in &a.uses {
+                if *used == my_top {
+                    uses.retain(|u| u != &my_top);
+                } else if let Some((_, depend)) = incls.iter().find(|(i, _)| i == used) {
+                    let used_top = top(depend);
+                    if uses.contains(&used_top) {
+                        uses.retain(|u| u != used);
+                    } else if used_top != my_top {
+                        uses.retain(|u| u != used);
+                        uses.push(used_top);
+                    }
+                }
+            }
+            a.uses = uses;
+            a
+        })
+        .collect())
+}
+
+/// Module names must be unique across the release (`{duplicate_modules, Dups}`).
+pub(super) fn check_modules(apps: &[AppRecord], file: &Path) -> Result<(), PlanError> {
+    let mut all: Vec<(&Atom, &AppRecord)> = apps
+        .iter()
+        .flat_map(|a| a.modules.iter().map(move |m| (m, a)))
+        .collect();
+    all.sort_by(|x, y| x.0.cmp(y.0));
+    let triple = |(m, a): (&Atom, &AppRecord)| {
+        Term::tuple(vec![m.to_term(), a.name.to_term(), path_term(&a.dir)])
+    };
+    let dups: Vec<Term<'static>> = all
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| Term::tuple(vec![triple(w[0]), triple(w[1])]))
+        .rev()
+        .collect();
+    if dups.is_empty() {
+        return Ok(());
+    }
+    Err(make_error(
+        tag("duplicate_modules", Term::list(dups)),
+        "a module is in more than one application of the release",
+        file,
+    ))
+}
