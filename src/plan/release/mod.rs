@@ -168,11 +168,7 @@ pub struct LoadedRelease {
     pub missing_sasl: bool,
 }
 
-fn make_error(
-    reason: Term<'static>,
-    message: impl Into<String>,
-    file: &Path,
-) -> PlanError {
+fn make_error(reason: Term<'static>, message: impl Into<String>, file: &Path) -> PlanError {
     PlanError::new(
         Origin::SystoolsMake,
         reason,
