@@ -1,0 +1,250 @@
+//! A whole simulation: pick the script the way `release_handler` would, run it on a
+//! [`SimulatedRuntime`], and report the trace, the hazards and the final state, in words or
+//! as data.
+
+use serde::Serialize;
+
+use super::*;
+
+/// The outcome of simulating an upgrade on a scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Simulation {
+    /// `up` or `down`, and the versions.
+    pub direction: String,
+    /// The report, or why evaluation stopped.
+    pub outcome: Result<Report, String>,
+    /// True when the node ends exactly as it started (a failure before the point of no
+    /// return).
+    pub node_unchanged: bool,
+    /// Everything that happened.
+    pub events: Vec<Event>,
+    /// What an operator should know.
+    pub hazards: Vec<Hazard>,
+    /// The node afterwards.
+    pub final_state: sim::NodeState,
+}
+
+/// Why no script can be simulated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimulateError {
+    /// `{no_matching_relup, ToVsn, CurrentVsn}` (release_handler's lookup, §4.2).
+    #[error("the relup has no script from {current} to {to} (release_handler: no_matching_relup)")]
+    NoMatchingRelup {
+        /// The version asked for.
+        to: String,
+        /// The version the node runs.
+        current: String,
+    },
+}
+
+/// Picks the script as `release_handler:install_release` does: the relup of the target
+/// release with an upgrade entry for the current version, else the current release's relup
+/// with a downgrade entry for the target.
+///
+/// # Errors
+/// No matching entry.
+pub fn select_script<'r>(
+    relup: &'r crate::files::Relup,
+    current: &str,
+    to: &str,
+) -> Result<(&'r [LowLevel], String), SimulateError> {
+    if relup.vsn == to {
+        if let Some(e) = relup.up.iter().find(|e| e.vsn == current) {
+            return Ok((&e.instructions, format!("up from {current} to {to}")));
+        }
+    }
+    if relup.vsn == current {
+        if let Some(e) = relup.down.iter().find(|e| e.vsn == to) {
+            return Ok((&e.instructions, format!("down from {current} to {to}")));
+        }
+    }
+    Err(SimulateError::NoMatchingRelup {
+        to: to.to_string(),
+        current: current.to_string(),
+    })
+}
+
+/// Runs `script` on the simulated node and analyses the result.
+pub fn simulate(
+    mut node: SimulatedRuntime,
+    script: &[LowLevel],
+    direction: String,
+    options: &ExecOptions,
+) -> Simulation {
+    let before = node.state().clone();
+    let result = execute(script, &mut node, options);
+    let (outcome, unpurged) = match result {
+        Ok(report) => {
+            let unpurged = report.unpurged.clone();
+            (Ok(report), unpurged)
+        }
+        Err(e) => (
+            Err(format!(
+                "{e}{}",
+                std::error::Error::source(&e)
+                    .map(|s| format!(": {s}"))
+                    .unwrap_or_default()
+            )),
+            Vec::new(),
+        ),
+    };
+    if outcome.is_ok() {
+        node.finish(&unpurged);
+    }
+    let node_unchanged = *node.state() == before;
+    Simulation {
+        direction,
+        outcome,
+        node_unchanged,
+        events: node.events().to_vec(),
+        hazards: node.hazards().to_vec(),
+        final_state: node.state().clone(),
+    }
+}
+
+impl Simulation {
+    /// The trace, hazards and final state in words.
+    pub fn render(&self) -> String {
+        let mut out = format!("simulating {}\n\ntrace:\n", self.direction);
+        for e in &self.events {
+            match e.index {
+                Some(i) => out.push_str(&format!("  [{i:>2}] {}\n", e.text)),
+                None => out.push_str(&format!("       {}\n", e.text)),
+            }
+        }
+        out.push_str(&match &self.outcome {
+            Ok(r) => {
+                let unpurged: Vec<String> = r
+                    .unpurged
+                    .iter()
+                    .map(|(m, p)| format!("{m} ({})", p.atom()))
+                    .collect();
+                format!(
+                    "\nresult: ok, {} instructions; old code left unpurged: {}{}\n",
+                    r.instructions_run,
+                    if unpurged.is_empty() {
+                        "none".to_string()
+                    } else {
+                        unpurged.join(", ")
+                    },
+                    if r.restarted {
+                        "; the emulator restarts"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            Err(e) if self.node_unchanged => format!(
+                "\nresult: failed: {e}\nthe node is left as it was (nothing ran past the point of no return)\n"
+            ),
+            Err(e) => format!(
+                "\nresult: failed: {e}\nthe final state below is the node when evaluation stopped, before that restart\n"
+            ),
+        });
+        out.push_str("\nhazards:\n");
+        if self.hazards.is_empty() {
+            out.push_str("  none\n");
+        }
+        for h in &self.hazards {
+            out.push_str(&format!("  - {}\n", describe(h)));
+        }
+        out.push_str("\nfinal state:\n");
+        for (m, l) in &self.final_state.modules {
+            out.push_str(&format!(
+                "  module {m}: current {}, old {}\n",
+                l.current.as_deref().unwrap_or("none"),
+                l.old.as_deref().unwrap_or("none")
+            ));
+        }
+        for (pid, p) in &self.final_state.processes {
+            let runs: Vec<String> = p.runs.iter().map(|(m, v)| format!("{m} {v}")).collect();
+            let state = p
+                .state
+                .as_ref()
+                .map_or(String::new(), |s| format!(", state {s}"));
+            out.push_str(&format!(
+                "  process {pid} {}: {}, runs [{}]{state}\n",
+                p.name,
+                p.status,
+                runs.join(", ")
+            ));
+        }
+        for (pid, specs) in &self.final_state.supervisors {
+            let specs: Vec<String> = specs
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.id,
+                        c.pid.map_or("not running".to_string(), |p| p.to_string())
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "  supervisor {pid} children: {}\n",
+                specs.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+/// A hazard in words.
+pub fn describe(h: &Hazard) -> String {
+    match h {
+        Hazard::KilledByPurge {
+            index,
+            pid,
+            name,
+            module,
+            version,
+        } => format!(
+            "instruction {index} kills {pid} ({name}): it still runs {module} {version}, whose old code is purged"
+        ),
+        Hazard::KilledAtMakePermanent {
+            pid,
+            name,
+            module,
+            version,
+        } => format!(
+            "make_permanent will kill {pid} ({name}): it still runs {module} {version} (brutal_purge)"
+        ),
+        Hazard::Unsupervised { pid, name, module } => format!(
+            "{pid} ({name}) uses the changed module {module} but no supervisor reaches it: never suspended, never migrated"
+        ),
+        Hazard::LeftOnOldCode {
+            pid,
+            name,
+            module,
+            version,
+        } => format!(
+            "{pid} ({name}) is left running {module} {version}, which is not the current code"
+        ),
+        Hazard::SoftPurgeRefused { index, module } => format!(
+            "instruction {index}: soft purge of {module} refused, processes still run its old code"
+        ),
+        Hazard::NotSuspended { index, pid, name } => format!(
+            "instruction {index}: {pid} ({name}) could not be suspended and is not code-changed"
+        ),
+        Hazard::CodeChangeFailed {
+            index,
+            pid,
+            name,
+            module,
+            reason,
+        } => format!(
+            "instruction {index}: code_change of {module} in {pid} ({name}) fails: {reason}"
+        ),
+        Hazard::DataFormatWindow {
+            from,
+            to,
+            pid,
+            name,
+            library,
+            state_vsn,
+            library_vsn,
+        } => format!(
+            "from instruction {from} to {to}, {pid} ({name}) runs with state of {state_vsn} while {library} is {library_vsn}: it can call the new library with old data (declare {library} in its DepMods to close the window)"
+        ),
+    }
+}
