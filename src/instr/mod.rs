@@ -10,13 +10,15 @@
 mod decode;
 mod encode;
 mod options;
+mod syntax_error;
 
 use std::fmt;
 
 use serde::Serialize;
 
-pub use decode::{SyntaxError, SyntaxErrorKind, decode_instruction, expand_term};
+pub use decode::{decode_instruction, expand_term};
 pub use options::{Change, CodeChangeMode, ModType, Mode, PurgeMethod, StartType, Timeout};
+pub use syntax_error::{SyntaxError, SyntaxErrorKind};
 
 use crate::term::Term;
 
