@@ -25,6 +25,7 @@
 
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod beam;
 pub mod cases;

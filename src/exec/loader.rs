@@ -35,7 +35,7 @@ pub struct ChildRef {
 /// A runtime that can carry out what low-level relup instructions ask for.
 pub trait Loader {
     /// What an operation fails with.
-    type Error: std::error::Error + 'static;
+    type Error: std::error::Error + Send + Sync + 'static;
 
     /// Called before instruction `index` is evaluated (a live node may log it; the simulator
     /// places injected faults by it).

@@ -44,7 +44,7 @@ pub enum ParseErrorKind {
     /// A reserved word used as a bare atom (`case`, `end`, ...), which `file:consult` rejects.
     #[error("reserved word `{0}` cannot be a bare atom; write '{0}'")]
     ReservedWord(String),
-    /// A based integer (`16#...`) of more than [`super::bigint::MAX_BASED_DIGITS`] digits
+    /// A based integer (`16#...`) of more than [`super::MAX_BASED_DIGITS`] digits
     /// (decimal integers of any size are read).
     #[error(
         "based integer literal of more than 20000 digits (decimal integers of any size are read)"

@@ -19,7 +19,7 @@ mod print;
 
 use std::borrow::Cow;
 
-pub use bigint::BigInteger;
+pub use bigint::{BigInteger, MAX_BASED_DIGITS};
 pub use error::{ParseError, ParseErrorKind};
 
 pub use pretty::{pretty, pretty_at};

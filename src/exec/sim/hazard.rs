@@ -10,50 +10,94 @@ use super::*;
 pub enum Hazard {
     /// A purge kills a process that still runs old code (at instruction `index`).
     KilledByPurge {
+        /// The instruction it happens at.
         index: usize,
+        /// The process.
         pid: Pid,
+        /// The process's name.
         name: Atom,
+        /// The module concerned.
         module: Atom,
+        /// The version of the module the process runs.
         version: String,
     },
     /// `make_permanent` will brutal-purge old code that this process still runs.
     KilledAtMakePermanent {
+        /// The process.
         pid: Pid,
+        /// The process's name.
         name: Atom,
+        /// The module concerned.
         module: Atom,
+        /// The version of the module the process runs.
         version: String,
     },
     /// The process uses a module the upgrade changes but no supervisor reaches it: it is
     /// never suspended nor code-changed.
-    Unsupervised { pid: Pid, name: Atom, module: Atom },
+    Unsupervised {
+        /// The process.
+        pid: Pid,
+        /// The process's name.
+        name: Atom,
+        /// The module concerned.
+        module: Atom,
+    },
     /// After the upgrade the process still runs a version that is not current.
     LeftOnOldCode {
+        /// The process.
         pid: Pid,
+        /// The process's name.
         name: Atom,
+        /// The module concerned.
         module: Atom,
+        /// The version of the module the process runs.
         version: String,
     },
     /// `soft_purge` refused: processes still run the old code of the module.
-    SoftPurgeRefused { index: usize, module: Atom },
+    SoftPurgeRefused {
+        /// The instruction it happens at.
+        index: usize,
+        /// The module concerned.
+        module: Atom,
+    },
     /// A suspend failed or timed out: the process was not suspended nor code-changed.
-    NotSuspended { index: usize, pid: Pid, name: Atom },
+    NotSuspended {
+        /// The instruction it happens at.
+        index: usize,
+        /// The process.
+        pid: Pid,
+        /// The process's name.
+        name: Atom,
+    },
     /// `code_change` failed.
     CodeChangeFailed {
+        /// The instruction it happens at.
         index: usize,
+        /// The process.
         pid: Pid,
+        /// The process's name.
         name: Atom,
+        /// The module concerned.
         module: Atom,
+        /// Why code_change failed.
         reason: String,
     },
     /// Between instructions `from` and `to` the running process can call `library` in a
     /// version whose data format differs from its state's.
     DataFormatWindow {
+        /// The first instruction of the window.
         from: usize,
+        /// The last instruction of the window.
         to: usize,
+        /// The process.
         pid: Pid,
+        /// The process's name.
         name: Atom,
+        /// The library the process may call.
         library: Atom,
+        /// The version its state's data format belongs to.
         state_vsn: String,
+        /// The library's version in the window.
         library_vsn: String,
     },
 }
