@@ -5,6 +5,7 @@
 pub mod app;
 pub mod appup;
 mod fields;
+mod from_str;
 pub mod rel;
 pub mod releases;
 pub mod relup;
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 pub use app::{App, decode_app};
 pub use appup::{Appup, Clause, decode_appup, decode_appup_lenient};
+pub use from_str::FileError;
 pub use rel::{Rel, RelApp, decode_rel};
 pub use releases::{InstalledRelease, StartErlData, decode_releases, decode_start_erl_data};
 pub use relup::{Relup, RelupEntry, decode_relup};
