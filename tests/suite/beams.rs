@@ -98,10 +98,7 @@ fn gzip_compressed_beams_read_the_same() {
     ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
 )]
 fn mutated_beams_never_panic() {
-    let n: usize = std::env::var("RELUP_FUZZ_BEAMS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2_000);
+    let n: usize = crate::common::env_count("RELUP_FUZZ_BEAMS", 2_000);
     let seeds: Vec<Vec<u8>> = otp_md5s(&[])
         .iter()
         .step_by(40)

@@ -146,3 +146,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A count from the environment (`RELUP_FUZZ_CASES=1000000`), else `default`.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}

@@ -280,10 +280,7 @@ fn simulate_mutated(g: &mut Rng, scenario: &[u8], relup: &[u8]) {
 
 #[test]
 fn no_input_panics_hangs_or_blows_up() {
-    let n: usize = std::env::var("RELUP_FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(30_000);
+    let n: usize = crate::common::env_count("RELUP_FUZZ_CASES", 30_000);
     start_watchdog();
     let seeds = seeds();
     let tree = Tree::new();

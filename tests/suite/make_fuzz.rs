@@ -134,10 +134,7 @@ fn otp_on_tree(tree: &Path, options: &str) -> String {
     ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
 )]
 fn mutated_release_trees_plan_as_otp_plans_them() {
-    let n: usize = std::env::var("RELUP_FUZZ_RELEASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(40);
+    let n: usize = crate::common::env_count("RELUP_FUZZ_RELEASES", 40);
     let mut g = Rng::new(0xbad_7ee5);
     let (mut made, mut crashed, mut bad) = (0, 0, Vec::new());
     for i in 0..n {

@@ -198,10 +198,7 @@ fn check_run(
     ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
 )]
 fn make_relup_equals_otp_on_generated_release_pairs() {
-    let n: usize = std::env::var("RELUP_DIFF_RELEASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(320);
+    let n: usize = crate::common::env_count("RELUP_DIFF_RELEASES", 320);
     let mut g = Rng::new(0x4e1e);
     let specs: Vec<String> = (0..n).map(|_| spec(&mut g)).collect();
     let results: Vec<(SpecOutcome, Option<String>)> = std::thread::scope(|s| {

@@ -108,10 +108,7 @@ pub fn compare(cases: &str, label: &str) -> (usize, Vec<String>, Vec<OracleLine>
 }
 
 fn case_count() -> usize {
-    std::env::var("RELUP_DIFF_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(12_000)
+    crate::common::env_count("RELUP_DIFF_CASES", 12_000)
 }
 
 #[test]

@@ -273,10 +273,7 @@ fn picked_keys_select_what_otp_selects() {
     ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
 )]
 fn generated_keys_select_what_otp_selects() {
-    let n: usize = std::env::var("RELUP_DIFF_KEYS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
+    let n: usize = crate::common::env_count("RELUP_DIFF_KEYS", 10_000);
     let mut g = Rng::new(0x5ee_c0de);
     let (mut matched, mut bad) = (0, Vec::new());
     // In chunks, so that a run of millions keeps OTP's and our memory small.
