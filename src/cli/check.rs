@@ -5,10 +5,9 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use relup::diagnostic::Diagnostic;
 use relup::files::{Context, FileKind, app_name_of, check, decode_app};
 use relup::span::LineIndex;
-use relup::term::{decode_source, parse_term, parse_terms};
+use relup::term::{decode_source, parse_terms};
 
 use super::json::{self, Problem};
 use super::{CliError, emit, read_input};
@@ -72,7 +71,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         let (mut e, mut w) = (0, 0);
         for d in &report.diagnostics {
             rendered.push_str(&d.render_in(&index, &source, &shown));
-            let problem = problem(d, &index, &source, &shown);
+            let problem = Problem::from_diagnostic(d, &index, &source, &shown);
             if d.is_error() {
                 e += 1;
                 errors.push(problem);
@@ -112,24 +111,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// A diagnostic as a JSON problem: position from its span, OTP's reason as a term.
-fn problem(d: &Diagnostic, index: &LineIndex, source: &str, file: &str) -> Problem {
-    Problem {
-        code: d.code.to_string(),
-        message: d.message.clone(),
-        file: Some(file.to_string()),
-        line_col: d.span.map(|s| {
-            let lc = index.line_col(source, s.lo());
-            (lc.line, lc.col)
-        }),
-        reason: d
-            .reason
-            .as_deref()
-            .and_then(|r| parse_term(r).ok())
-            .map(|t| json::term(&t)),
-    }
 }
 
 /// The kind's name in JSON documents.

@@ -119,6 +119,54 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// A diagnostic of `file` (whose text `source` is indexed by `index`): its position from
+    /// its span, OTP's reason as a term.
+    pub fn from_diagnostic(
+        d: &relup::diagnostic::Diagnostic,
+        index: &relup::span::LineIndex,
+        source: &str,
+        file: &str,
+    ) -> Problem {
+        Problem {
+            code: d.code.to_string(),
+            message: d.message.clone(),
+            file: Some(file.to_string()),
+            line_col: d.span.map(|s| {
+                let lc = index.line_col(source, s.lo());
+                (lc.line, lc.col)
+            }),
+            reason: d
+                .reason
+                .as_deref()
+                .and_then(|r| relup::term::parse_term(r).ok())
+                .map(|t| term(&t)),
+        }
+    }
+
+    /// A problem whose code is the tag of OTP's term (`{no_relup, ...}` → `no_relup`), or
+    /// `fallback` when the term is neither a tagged tuple nor an atom.
+    pub fn from_term(
+        t: &Term<'_>,
+        fallback: &str,
+        message: &str,
+        file: Option<&std::path::Path>,
+    ) -> Problem {
+        let code = t
+            .tagged()
+            .map(|(tag, _)| tag.to_string())
+            .or_else(|| t.as_atom().map(String::from))
+            .unwrap_or_else(|| fallback.into());
+        Problem {
+            code,
+            message: message.to_string(),
+            file: file.map(|f| f.display().to_string()),
+            line_col: None,
+            reason: Some(term(t)),
+        }
+    }
+}
+
 /// A document: `schema_version`, `command`, `ok`, the command's `fields`, `errors`,
 /// `warnings`.
 pub fn document(

@@ -219,33 +219,12 @@ pub fn relup_json(relup: &Relup) -> Value {
 
 /// A planning error: OTP's reason tag as the code, `{error, Module, Reason}` as the reason.
 fn plan_problem(e: &PlanError) -> Problem {
-    let reason = e.reason.clone();
-    let code = reason
-        .tagged()
-        .map(|(t, _)| t.to_string())
-        .or_else(|| reason.as_atom().map(String::from))
-        .unwrap_or_else(|| "plan_error".into());
-    Problem {
-        code,
-        message: e.message.clone(),
-        file: e.file.as_ref().map(|f| f.display().to_string()),
-        line_col: e.position.map(|(l, c)| (l as usize, c as usize)),
-        reason: Some(json::term(&e.to_term())),
-    }
+    let mut p = Problem::from_term(&e.reason, "plan_error", &e.message, e.file.as_deref());
+    p.reason = Some(json::term(&e.to_term()));
+    p.line_col = e.position.map(|(l, c)| (l as usize, c as usize));
+    p
 }
 
 fn warning_problem(w: &Warning) -> Problem {
-    let code = w
-        .term
-        .tagged()
-        .map(|(t, _)| t.to_string())
-        .or_else(|| w.term.as_atom().map(String::from))
-        .unwrap_or_else(|| "warning".into());
-    Problem {
-        code,
-        message: w.message.clone(),
-        file: w.file.as_ref().map(|f| f.display().to_string()),
-        line_col: None,
-        reason: Some(json::term(&w.term)),
-    }
+    Problem::from_term(&w.term, "warning", &w.message, w.file.as_deref())
 }

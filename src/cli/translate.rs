@@ -75,20 +75,7 @@ impl Report<'_> {
             d.severity = relup::diagnostic::Severity::Warning;
         }
         say_part!("{}", d.render_in(&self.index, self.source, &self.file));
-        let problem = Problem {
-            code: d.code.to_string(),
-            message: d.message.clone(),
-            file: Some(self.file.clone()),
-            line_col: d.span.map(|s| {
-                let lc = self.index.line_col(self.source, s.lo());
-                (lc.line, lc.col)
-            }),
-            reason: d
-                .reason
-                .as_deref()
-                .and_then(|r| relup::term::parse_term(r).ok())
-                .map(|t| json::term(&t)),
-        };
+        let problem = Problem::from_diagnostic(&d, &self.index, self.source, &self.file);
         if d.is_error() {
             self.errors.push(problem);
         } else {

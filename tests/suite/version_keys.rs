@@ -3,12 +3,10 @@
 //! with PCRE, and generated PCRE patterns, each on several versions. Same answer (match, no
 //! match, or OTP crashes where we report an invalid regex) for every pair.
 
-use std::process::Command;
-
 use relup::files::VersionKey;
 
 use crate::casegen::Rng;
-use crate::common::{otp_dir, temp_path};
+use crate::common::run_oracle;
 
 /// Patterns where engines differ: classes, escapes, quantifiers, PCRE-only syntax,
 /// backtracking limits, anchors, Unicode.
@@ -200,25 +198,11 @@ fn erlang_string(s: &str) -> String {
 
 /// OTP's answers for the pairs, in order.
 fn otp_answers(pairs: &[(String, String)]) -> Vec<String> {
-    let file = temp_path("keys.terms");
     let text: String = pairs
         .iter()
         .map(|(p, v)| format!("{{<<{}/utf8>>, {}}}.\n", erlang_string(p), erlang_string(v)))
         .collect();
-    std::fs::write(&file, text).unwrap();
-    let out = Command::new("escript")
-        .arg(otp_dir().join("vsn_keys.escript"))
-        .arg(&file)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    run_oracle("vsn_keys", &[], &text, "keys.terms")
         .lines()
         .map(String::from)
         .collect()
