@@ -189,6 +189,24 @@ fn simulate_documents() {
     assert_eq!(code, 2);
     let v = document(&out, "simulate", false, None);
     assert_eq!(v["errors"][0]["code"], "no_matching_relup");
+    snap("simulate_no_matching_relup", &v);
+}
+
+/// `tests/fixtures/beam/tiny_srv.beam` (compiled from `tiny_srv.erl` by OTP 25's erlc; its md5
+/// is checked against `beam_lib:md5` in `beams.rs`) and a file that is not a beam.
+#[test]
+fn beam_documents() {
+    let (code, out) = relup(&["beam", "--json", "tests/fixtures/beam/tiny_srv.beam"]);
+    assert_eq!(code, 0);
+    let v = document(&out, "beam", true, None);
+    assert_eq!(v["beams"][0]["module"], "tiny_srv");
+    assert_eq!(v["beams"][0]["code_change"], true);
+    snap("beam_ok", &v);
+    let (code, out) = relup(&["beam", "--json", "tests/fixtures/beam/not_a.beam"]);
+    assert_eq!(code, 1);
+    let v = document(&out, "beam", false, None);
+    assert_eq!(v["errors"][0]["code"], "bad_beam");
+    snap("beam_not_a_beam", &v);
 }
 
 #[test]
