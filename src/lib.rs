@@ -65,6 +65,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod appup;
 pub mod beam;
 pub mod cases;
 pub mod diagnostic;

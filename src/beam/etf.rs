@@ -42,6 +42,24 @@ pub fn decode(bytes: &[u8]) -> Result<Term<'static>, EtfError> {
         Some(&v) => return Err(EtfError::BadVersion(v)),
         None => return Err(EtfError::Truncated(0)),
     }
+    // `term_to_binary(T, [compressed])`: tag 80, the uncompressed size, zlib data.
+    if bytes.get(1) == Some(&80) {
+        let size = bytes
+            .get(2..6)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .ok_or(EtfError::Truncated(2))?;
+        let mut inflated = Vec::with_capacity(size.min(bytes.len().saturating_mul(64)));
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(flate2::read::ZlibDecoder::new(&bytes[6..]), size as u64),
+            &mut inflated,
+        )
+        .map_err(|_| EtfError::Truncated(6))?;
+        let mut r = Reader {
+            bytes: &inflated,
+            pos: 0,
+        };
+        return r.term(0);
+    }
     let mut r = Reader { bytes, pos: 1 };
     r.term(0)
 }

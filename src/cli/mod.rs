@@ -18,6 +18,7 @@ macro_rules! say_part {
     }};
 }
 
+mod appup;
 mod beam;
 mod check;
 mod json;
@@ -39,6 +40,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Generate appups from the beams of two releases.
+    Appup(appup::Args),
     /// Read .beam files: module, beam_lib:md5, behaviours, exports, imports.
     Beam(beam::Args),
     /// Parse and validate release files (.appup, relup, .app, .rel, sys.config).
@@ -87,6 +90,7 @@ impl Cli {
     /// The subcommand's name, for JSON documents.
     pub fn command_name(&self) -> &'static str {
         match self.command {
+            Command::Appup(_) => "appup",
             Command::Beam(_) => "beam",
             Command::Check(_) => "check",
             Command::Make(_) => "make",
@@ -111,6 +115,7 @@ pub fn report_failure(command: &str, json_wanted: bool, code: &str, message: &st
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
+        Command::Appup(args) => appup::run(args),
         Command::Beam(args) => beam::run(args),
         Command::Check(args) => check::run(args),
         Command::Make(args) => make::run(args),
