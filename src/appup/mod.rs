@@ -14,12 +14,14 @@
 //!   order a hard constraint, and a cycle of them is reported.
 
 mod child_specs;
+mod lint;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::beam::Beam;
 
 pub use child_specs::{SupervisorInfo, supervisor_info};
+pub use lint::{Finding, lint};
 
 /// Behaviours whose processes `release_handler` suspends (they answer `sys` messages).
 const PROCESS_BEHAVIOURS: &[&str] = &[

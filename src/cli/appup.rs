@@ -47,6 +47,28 @@ command could not run.")]
         #[arg(long)]
         json: bool,
     },
+    /// Check the appups NEW ships against what changed in its beams.
+    #[command(after_help = "\
+For every application whose version differs, the appup in NEW's lib/APP-VSN/ebin is read
+and the entries OTP selects for the old version (UpFrom and DownTo) are checked: every
+changed, added or deleted module has an instruction (restart_application covers its
+application), {advanced, _} names a module exporting code_change, a new call to a function
+the old callee lacks has that callee in DepMods. Warnings: instructions on unchanged
+modules, load_module for process behaviours, update for plain modules.
+
+Exit status: 0 covered (warnings allowed), 1 a finding that breaks the upgrade, 2 the
+command could not run.")]
+    Lint {
+        /// The release upgraded from (repeat for several).
+        #[arg(required = true)]
+        old: Vec<PathBuf>,
+        /// The release upgraded to.
+        #[arg(long, value_name = "NEW")]
+        new: PathBuf,
+        /// Print a JSON document.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A release's applications (name → version) and where their beams are.
@@ -89,15 +111,9 @@ fn beams(lib: &Path, app: &str, vsn: &str) -> Result<BTreeMap<String, Beam>, Cli
     Ok(out)
 }
 
-/// Runs `relup appup`.
-pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let Sub::Generate {
-        old,
-        new,
-        outdir,
-        json: as_json,
-    } = args.command;
-    let new_loc = locate_release(&new, None, None, None)?;
+/// NEW and the OLD releases, read, with NEW's `lib/`.
+fn releases(old: &[PathBuf], new: &Path) -> Result<(Release, Vec<Release>, PathBuf), CliError> {
+    let new_loc = locate_release(new, None, None, None)?;
     let new_rel = read_release(&new_loc)?;
     let name = new_loc.name().map(String::from);
     let olds: Vec<Release> = old
@@ -115,6 +131,21 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         .lib
         .clone()
         .ok_or("NEW must be in a release root (lib/APP-VSN/ebin beside releases/)")?;
+    Ok((new_rel, olds, new_lib))
+}
+
+/// Runs `relup appup`.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let (old, new, outdir, as_json) = match args.command {
+        Sub::Generate {
+            old,
+            new,
+            outdir,
+            json,
+        } => (old, new, outdir, json),
+        Sub::Lint { old, new, json } => return run_lint(&old, &new, json),
+    };
+    let (new_rel, olds, new_lib) = releases(&old, &new)?;
     let mut generated: Vec<GeneratedAppup> = Vec::new();
     let mut errors = Vec::new();
     for (app, vsn) in &new_rel.apps {
@@ -181,6 +212,79 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             &warnings,
         );
         emit(&json::text(&doc))?;
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_lint(old: &[PathBuf], new: &Path, as_json: bool) -> Result<ExitCode, CliError> {
+    let (new_rel, olds, new_lib) = releases(old, new)?;
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    let mut checked = Vec::new();
+    for (app, vsn) in &new_rel.apps {
+        let new_beams = beams(&new_lib, app, vsn)?;
+        for o in &olds {
+            let Some(old_vsn) = o.apps.get(app).filter(|v| *v != vsn) else {
+                continue;
+            };
+            let lib = o.lib.as_ref().unwrap_or(&new_lib);
+            let old_beams = beams(lib, app, old_vsn)?;
+            let file = new_lib.join(format!("{app}-{vsn}/ebin/{app}.appup"));
+            let shown = file.display().to_string();
+            checked.push(json!({"app": app, "from": old_vsn, "to": vsn, "appup": shown}));
+            let appup: relup::files::Appup = match std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    t.parse()
+                        .map_err(|e: relup::files::FileError| e.to_string())
+                }) {
+                Ok(a) => a,
+                Err(e) => {
+                    say!("relup: error: {shown}: {e}");
+                    errors.push(Problem {
+                        file: Some(shown),
+                        ..Problem::new("bad_appup", e)
+                    });
+                    continue;
+                }
+            };
+            for f in relup::appup::lint(&appup, old_vsn, &old_beams, &new_beams) {
+                let severity = if f.error { "error" } else { "warning" };
+                say!(
+                    "relup: {severity}: {shown} ({app} {old_vsn} -> {vsn}): {}",
+                    f.message
+                );
+                let p = Problem {
+                    file: Some(shown.clone()),
+                    ..Problem::new(f.code, f.message)
+                };
+                if f.error {
+                    errors.push(p);
+                } else {
+                    warnings.push(p);
+                }
+            }
+        }
+    }
+    if as_json {
+        let doc = json::document(
+            "appup",
+            errors.is_empty(),
+            json!({ "checked": checked }),
+            &errors,
+            &warnings,
+        );
+        emit(&json::text(&doc))?;
+    } else {
+        say!(
+            "relup: appup lint: {} application upgrade(s) checked, {} error(s), {} warning(s)",
+            checked.len(),
+            errors.len(),
+            warnings.len()
+        );
     }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS

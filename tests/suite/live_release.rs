@@ -243,8 +243,9 @@ enum Appup {
     Generated,
 }
 
-fn live_run(appup: Appup) {
-    let run = Run::new();
+/// Builds tally 0.1.0 (its tarball kept) and then 0.2.0 into one rebar3 release root, with
+/// the hand-written or the generated appup; returns (project, root, 0.1.0 tarball).
+fn build_both(run: &Run, appup: Appup) -> (PathBuf, PathBuf, PathBuf) {
     let demo = otp_dir().join("demo");
     let project = run.dir.join("tally");
 
@@ -283,6 +284,12 @@ fn live_run(appup: Appup) {
         eprintln!("generated appup:\n{text}");
         assert!(text.contains("{apply, {supervisor, restart_child, [tally_sup, tally_audit]}}"));
     }
+    (project, root, old_tar)
+}
+
+fn live_run(appup: Appup) {
+    let run = Run::new();
+    let (project, root, old_tar) = build_both(&run, appup);
     run.rebar3(
         &project,
         &["relup", "-n", "tally", "-v", "0.2.0", "-u", "0.1.0"],
@@ -424,5 +431,72 @@ fn live_run(appup: Appup) {
         "live release ({which} appup): {} checks passed, 0 failed",
         checks.0
     );
+    std::fs::remove_dir_all(&run.dir).unwrap();
+}
+
+/// `relup appup lint` stays quiet on complete appups (the hand-written one, the generated one)
+/// and names the module when an instruction is missing or `{advanced, _}` names a module
+/// without `code_change`.
+#[test]
+#[cfg_attr(
+    not(all(otp, rebar3)),
+    ignore = "needs Erlang/OTP and rebar3 on PATH (apt-get install erlang-base rebar3)"
+)]
+fn appup_lint_finds_seeded_omissions_and_passes_complete_appups() {
+    let run = Run::new();
+    let (_, root, _) = build_both(&run, Appup::HandWritten);
+    let appup_file = root.join("lib/tally-0.2.0/ebin/tally.appup");
+    let hand = std::fs::read_to_string(&appup_file).unwrap();
+    let lint = |label: &str| {
+        let mut c = run.command(env!("CARGO_BIN_EXE_relup"));
+        c.args(["appup", "lint", "0.1.0", "--json", "--new"])
+            .arg(&root);
+        let (ok, out, err) = run.run(c, label, 60);
+        let doc: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        (ok, doc)
+    };
+    let (ok, doc) = lint("lint-hand");
+    assert!(ok && doc["errors"].as_array().unwrap().is_empty(), "{doc}");
+    let mut generate = run.command(env!("CARGO_BIN_EXE_relup"));
+    generate
+        .args(["appup", "generate", "0.1.0", "--new"])
+        .arg(&root)
+        .arg("-o")
+        .arg(appup_file.parent().unwrap());
+    run.run_ok(generate, "generate", 60);
+    let (ok, doc) = lint("lint-generated");
+    assert!(ok && doc["errors"].as_array().unwrap().is_empty(), "{doc}");
+    // Seeded: the gen_server's instruction left out of both entries.
+    let omitted = hand.replace("{update, tally_srv, {advanced, []}, [tally_lib]},", "");
+    std::fs::write(&appup_file, omitted).unwrap();
+    let (ok, doc) = lint("lint-omitted");
+    assert!(!ok, "{doc}");
+    let codes: Vec<String> = doc["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["code"].as_str().unwrap(),
+                e["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        codes
+            .iter()
+            .any(|c| c.starts_with("uncovered_module tally_srv is changed")),
+        "{codes:?}"
+    );
+    // Seeded: {advanced, _} on a library without code_change.
+    let advanced = hand.replace(
+        "{load_module, tally_lib}",
+        "{update, tally_lib, {advanced, []}}",
+    );
+    std::fs::write(&appup_file, advanced).unwrap();
+    let (ok, doc) = lint("lint-advanced");
+    assert!(!ok && doc["errors"][0]["code"] == "no_code_change", "{doc}");
     std::fs::remove_dir_all(&run.dir).unwrap();
 }
