@@ -167,7 +167,8 @@ fn lint_clause(
                 .get(&i.module)
                 .is_some_and(|d| d.exports_fn(&i.function, i.arity));
             let before = position.get(&i.module) < position.get(m);
-            if !old_has && !(list == "UpFrom" && before) {
+            let loaded_first = list == "UpFrom" && before;
+            if !old_has && !loaded_first {
                 out.push(finding(
                     true,
                     "load_order",
