@@ -38,6 +38,12 @@ pub fn supervisor_info(beam: &Beam) -> SupervisorInfo {
     }
 }
 
+/// Whether the beam carries its abstract code (a beam compiled with `no_debug_info` keeps a
+/// `Dbgi` chunk whose forms are `none`).
+pub fn has_abstract_code(beam: &Beam) -> bool {
+    abstract_forms(beam).is_some_and(|f| f.is_list())
+}
+
 /// The forms of `{debug_info_v1, erl_abstract_code, {Forms, Options}}`.
 fn abstract_forms(beam: &Beam) -> Option<Term<'static>> {
     let data = beam

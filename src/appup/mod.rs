@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::beam::Beam;
 
-pub use child_specs::{SupervisorInfo, supervisor_info};
+pub use child_specs::{SupervisorInfo, has_abstract_code, supervisor_info};
 pub use lint::{Finding, lint};
 
 /// Behaviours whose processes `release_handler` suspends (they answer `sys` messages).
@@ -230,9 +230,9 @@ fn scripts(
                 };
                 up_code.push(instr.clone());
                 dn_code.push(instr);
-                if !n.has_debug_info {
+                if !has_abstract_code(n) {
                     warnings.push(format!(
-                        "{m}: stripped beam (no debug info): classified from its exports and imports only"
+                        "{m}: stripped beam (no abstract code): classified from its exports, imports and behaviours only"
                     ));
                 }
             }

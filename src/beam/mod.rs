@@ -76,7 +76,9 @@ pub struct Beam {
     pub attributes: Option<Term<'static>>,
     /// The compile info (`CInf`), when present.
     pub compile_info: Option<Term<'static>>,
-    /// Whether the file carries debug info (`Dbgi` or `Abst`).
+    /// Whether the file has a debug-info chunk (`Dbgi`, or a non-empty `Abst`); a beam
+    /// compiled with `no_debug_info` may have one that holds no code
+    /// ([`crate::appup::has_abstract_code`] tells).
     pub has_debug_info: bool,
 }
 

@@ -27,15 +27,15 @@ impl Drop for Spawned {
 }
 
 /// The run's work directory, node name, cookie and epmd port.
-struct Run {
-    dir: PathBuf,
+pub(crate) struct Run {
+    pub(crate) dir: PathBuf,
     node: String,
     cookie: String,
     epmd_port: u16,
 }
 
 impl Run {
-    fn new() -> Run {
+    pub(crate) fn new() -> Run {
         let dir = temp_path("live");
         std::fs::create_dir_all(dir.join("home")).unwrap();
         let nanos = std::time::SystemTime::now()
@@ -53,7 +53,7 @@ impl Run {
 
     /// A command with the run's environment: its own HOME and rebar3 cache, epmd port, node
     /// name and cookie (the release's vm.args.src reads TALLY_NODE and TALLY_COOKIE).
-    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+    pub(crate) fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new(program);
         let home = self.dir.join("home");
         c.env("HOME", &home)
@@ -70,7 +70,7 @@ impl Run {
 
     /// Runs a command to its end within `secs`, output in the work dir's logs; kills it on
     /// timeout. Returns (success, stdout, stderr).
-    fn run(&self, mut cmd: Command, label: &str, secs: u64) -> (bool, String, String) {
+    pub(crate) fn run(&self, mut cmd: Command, label: &str, secs: u64) -> (bool, String, String) {
         let out = self.dir.join(format!("{label}.out"));
         let err = self.dir.join(format!("{label}.err"));
         cmd.stdout(std::fs::File::create(&out).unwrap())
@@ -89,13 +89,13 @@ impl Run {
         (ok, read(&out), read(&err))
     }
 
-    fn run_ok(&self, cmd: Command, label: &str, secs: u64) -> String {
+    pub(crate) fn run_ok(&self, cmd: Command, label: &str, secs: u64) -> String {
         let (ok, out, err) = self.run(cmd, label, secs);
         assert!(ok, "{label} failed:\n{out}\n{err}");
         out
     }
 
-    fn rebar3(&self, project: &Path, args: &[&str], label: &str) -> String {
+    pub(crate) fn rebar3(&self, project: &Path, args: &[&str], label: &str) -> String {
         let mut c = self.command("rebar3");
         c.args(args).current_dir(project);
         self.run_ok(c, label, 300)
@@ -263,6 +263,8 @@ fn build_both(run: &Run, appup: Appup) -> (PathBuf, PathBuf, PathBuf) {
             std::fs::remove_file(p).unwrap();
         }
     }
+    // rebar3 rebuilds by timestamps, which a quick second build can tie: compile afresh.
+    std::fs::remove_dir_all(project.join("_build/default/lib/tally")).unwrap();
     copy_dir(&demo.join("0.2.0"), &project);
     if appup == Appup::Generated {
         std::fs::remove_file(project.join("ebin/tally.appup")).unwrap();

@@ -8,6 +8,7 @@
 static METER: alloc_meter::Meter = alloc_meter::Meter;
 
 mod alloc_meter;
+mod appup_rules;
 mod beams;
 mod casegen;
 mod cli;
@@ -19,7 +20,7 @@ mod fuzz;
 mod grammar;
 mod hardening;
 mod json_contract;
-mod live_release;
+pub mod live_release;
 mod make_fuzz;
 mod plan;
 mod pretty_diff;

@@ -1,0 +1,4 @@
+-module(rules_lib).
+-export([old/1]).
+
+old(N) -> N + 1.

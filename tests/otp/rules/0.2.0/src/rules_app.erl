@@ -1,0 +1,7 @@
+-module(rules_app).
+-behaviour(application).
+-export([start/2, stop/1]).
+
+start(_Type, _Args) -> rules_sup:start_link().
+
+stop(_State) -> ok.

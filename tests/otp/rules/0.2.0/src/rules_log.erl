@@ -1,0 +1,5 @@
+-module(rules_log).
+-export([banner/0]).
+
+%% Only a literal changes between the versions.
+banner() -> "rules 0.2.0".
