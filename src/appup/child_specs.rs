@@ -46,11 +46,7 @@ pub fn has_abstract_code(beam: &Beam) -> bool {
 
 /// The forms of `{debug_info_v1, erl_abstract_code, {Forms, Options}}`.
 fn abstract_forms(beam: &Beam) -> Option<Term<'static>> {
-    let data = beam
-        .chunks
-        .iter()
-        .find(|(id, _)| id == b"Dbgi")
-        .map(|(_, d)| d)?;
+    let data = beam.chunk(b"Dbgi")?;
     let info = etf::decode(data).ok()?;
     let [tag, backend, payload] = info.as_tuple()? else {
         return None;

@@ -159,7 +159,8 @@ fn lint_clause(
             }
             _ => BTreeSet::new(),
         };
-        for i in &beam.imports {
+        let imports = beam.imports().unwrap_or_default();
+        for i in &imports {
             if i.module == *m || !changes.contains_key(&i.module) || deps.contains(&i.module) {
                 continue;
             }

@@ -165,7 +165,8 @@ fn clause(old_vsn: &str, instrs: &[String]) -> String {
 /// DepMods of `m`: the script's modules its (new, else old) code imports, sorted.
 fn dep_mods(m: &str, beam: &Beam, script: &BTreeSet<&str>) -> Vec<String> {
     let deps: BTreeSet<String> = beam
-        .imports
+        .imports()
+        .unwrap_or_default()
         .iter()
         .map(|i| i.module.clone())
         .filter(|d| d != m && script.contains(d.as_str()))
@@ -253,12 +254,7 @@ fn module_dep(tag: &str, m: &str, deps: &[String]) -> String {
 
 /// True when the code is the same and only the literal table differs.
 fn literal_only(old: &Beam, new: &Beam) -> bool {
-    let chunk = |b: &Beam, id: &[u8; 4]| {
-        b.chunks
-            .iter()
-            .find(|(i, _)| i == id)
-            .map(|(_, d)| d.clone())
-    };
+    let chunk = |b: &Beam, id: &[u8; 4]| b.chunk(id).map(<[u8]>::to_vec);
     [b"Code", b"AtU8", b"ImpT", b"ExpT", b"FunT", b"StrT"]
         .iter()
         .all(|id| chunk(old, id) == chunk(new, id))
@@ -313,12 +309,13 @@ fn check_hard_order(
     new: &BTreeMap<String, Beam>,
     warnings: &mut Vec<String>,
 ) {
-    let mut first: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut first: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for (m, change) in changes {
         if *change == ModuleChange::Deleted {
             continue;
         }
-        for i in &new[m].imports {
+        let imports = new[m].imports().unwrap_or_default();
+        for i in &imports {
             if i.module == *m || !changes.contains_key(&i.module) {
                 continue;
             }
@@ -329,13 +326,13 @@ fn check_hard_order(
                 first
                     .entry(m.as_str())
                     .or_default()
-                    .insert(i.module.as_str());
+                    .insert(i.module.clone());
             }
         }
     }
     for (m, deps) in &first {
         for d in deps {
-            if first.get(d).is_some_and(|back| back.contains(m)) && m < d {
+            if first.get(d.as_str()).is_some_and(|back| back.contains(*m)) && *m < d.as_str() {
                 warnings.push(format!(
                     "{m} and {d} each call a function the other's old code lacks: no load order is safe (a cycle); consider restart_application"
                 ));

@@ -57,26 +57,18 @@ pub struct Mfa {
     pub arity: u32,
 }
 
-/// What relup reads from a BEAM file.
+/// A BEAM file: its module name and its chunks. Everything else (atoms, exports, imports,
+/// attributes, literals) is decoded when asked for: a release holds tens of thousands of
+/// beams, and most of them are only compared by md5.
 #[derive(Debug, Clone)]
 pub struct Beam {
     /// The module name (the first atom).
     pub module: String,
-    /// The chunks in file order: id and data.
-    pub chunks: Vec<([u8; 4], Vec<u8>)>,
-    /// The atom table (index 1 is the first atom).
-    pub atoms: Vec<String>,
-    /// Exported functions.
-    pub exports: Vec<Mfa>,
-    /// Imported functions (`m:f/a` the code calls).
-    pub imports: Vec<Mfa>,
-    /// Local functions (`LocT`, absent from stripped beams).
-    pub locals: Vec<Mfa>,
-    /// The module attributes (`Attr`), when present.
-    pub attributes: Option<Term<'static>>,
-    /// The compile info (`CInf`), when present.
-    pub compile_info: Option<Term<'static>>,
-    /// Whether the file has a debug-info chunk (`Dbgi`, or a non-empty `Abst`); a beam
+    /// The file's bytes (after gzip, when compressed).
+    data: Vec<u8>,
+    /// Each chunk's id and byte range in `data`, in file order.
+    index: Vec<([u8; 4], std::ops::Range<usize>)>,
+    /// Whether the file carries a debug-info chunk (`Dbgi`, or a non-empty `Abst`); a beam
     /// compiled with `no_debug_info` may have one that holds no code
     /// ([`crate::appup::has_abstract_code`] tells).
     pub has_debug_info: bool,
@@ -109,12 +101,17 @@ impl Beam {
     }
 
     fn parse_plain(bytes: &[u8]) -> Result<Beam, BeamError> {
+        Beam::from_data(bytes.to_vec())
+    }
+
+    fn from_data(data: Vec<u8>) -> Result<Beam, BeamError> {
+        let bytes = data.as_slice();
         if bytes.len() < 12 || &bytes[0..4] != b"FOR1" || &bytes[8..12] != b"BEAM" {
             return Err(BeamError::NotABeamFile);
         }
         let declared = be32(&bytes[4..8]) as usize;
         let end = declared.saturating_add(8).min(bytes.len());
-        let mut chunks = Vec::new();
+        let mut index = Vec::new();
         let mut pos = 12;
         while pos + 8 <= end {
             let mut id = [0u8; 4];
@@ -127,90 +124,118 @@ impl Beam {
                     at: pos,
                 });
             };
-            chunks.push((id, bytes[pos + 8..data_end].to_vec()));
+            index.push((id, pos + 8..data_end));
             pos = data_end + (4 - size % 4) % 4;
         }
         for m in MANDATORY {
-            if !chunks.iter().any(|(id, _)| id == m) {
+            if !index.iter().any(|(id, _)| id == m) {
                 return Err(BeamError::MissingChunk(chunk_name(m)));
             }
         }
-        let chunk = |id: &[u8; 4]| {
-            chunks
+        let find = |id: &[u8; 4]| {
+            index
                 .iter()
                 .find(|(i, _)| i == id)
-                .map(|(_, d)| d.as_slice())
+                .map(|(_, r)| &bytes[r.clone()])
         };
-        let atoms = match (chunk(b"AtU8"), chunk(b"Atom")) {
-            (Some(d), _) => atom_table(d, true)?,
-            (None, Some(d)) => atom_table(d, false)?,
+        let module = match (find(b"AtU8"), find(b"Atom")) {
+            (Some(d), _) => first_atom(d, true)?,
+            (None, Some(d)) => first_atom(d, false)?,
             (None, None) => return Err(BeamError::MissingChunk("AtU8")),
         };
-        let module = atoms
-            .first()
-            .cloned()
-            .ok_or_else(|| invalid("AtU8", "no atoms"))?;
-        let atom = |i: u32, id: &'static str| -> Result<String, BeamError> {
-            atoms
-                .get((i as usize).wrapping_sub(1))
-                .cloned()
-                .ok_or_else(|| invalid(id, &format!("atom index {i} out of range")))
-        };
-        let own = |d: &[u8], id: &'static str| -> Result<Vec<Mfa>, BeamError> {
-            table(d, id)?
-                .into_iter()
-                .map(|[f, a, _]| {
-                    Ok(Mfa {
-                        module: module.clone(),
-                        function: atom(f, id)?,
-                        arity: a,
-                    })
-                })
-                .collect()
-        };
-        let exports = own(chunk(b"ExpT").unwrap_or_default(), "ExpT")?;
-        let locals = match chunk(b"LocT") {
-            Some(d) => own(d, "LocT")?,
-            None => Vec::new(),
-        };
-        let imports = table(chunk(b"ImpT").unwrap_or_default(), "ImpT")?
-            .into_iter()
-            .map(|[m, f, a]| {
-                Ok(Mfa {
-                    module: atom(m, "ImpT")?,
-                    function: atom(f, "ImpT")?,
-                    arity: a,
-                })
-            })
-            .collect::<Result<_, BeamError>>()?;
-        let etf_chunk =
-            |id: &[u8; 4], name: &'static str| -> Result<Option<Term<'static>>, BeamError> {
-                chunk(id)
-                    .map(|d| etf::decode(d).map_err(|e| invalid(name, &e.to_string())))
-                    .transpose()
-            };
-        let attributes = etf_chunk(b"Attr", "Attr")?;
-        let compile_info = etf_chunk(b"CInf", "CInf")?;
         let has_debug_info =
-            chunk(b"Dbgi").is_some() || chunk(b"Abst").is_some_and(|d| !d.is_empty());
+            find(b"Dbgi").is_some() || find(b"Abst").is_some_and(|d| !d.is_empty());
         Ok(Beam {
             module,
-            chunks,
-            atoms,
-            exports,
-            imports,
-            locals,
-            attributes,
-            compile_info,
+            data,
+            index,
             has_debug_info,
         })
     }
 
-    fn chunk(&self, id: &[u8; 4]) -> Option<&[u8]> {
-        self.chunks
+    /// The data of chunk `id` (the first of that id), if the file has one.
+    pub fn chunk(&self, id: &[u8; 4]) -> Option<&[u8]> {
+        self.index
             .iter()
             .find(|(i, _)| i == id)
-            .map(|(_, d)| d.as_slice())
+            .map(|(_, r)| &self.data[r.clone()])
+    }
+
+    /// The chunk ids, in file order.
+    pub fn chunk_ids(&self) -> impl Iterator<Item = &[u8; 4]> {
+        self.index.iter().map(|(id, _)| id)
+    }
+
+    /// The atom table (index 1 is the first atom).
+    ///
+    /// # Errors
+    /// An atom table that does not have its format.
+    pub fn atoms(&self) -> Result<Vec<String>, BeamError> {
+        match (self.chunk(b"AtU8"), self.chunk(b"Atom")) {
+            (Some(d), _) => atom_table(d, true),
+            (None, Some(d)) => atom_table(d, false),
+            (None, None) => Err(BeamError::MissingChunk("AtU8")),
+        }
+    }
+
+    fn functions(
+        &self,
+        id: &[u8; 4],
+        name: &'static str,
+        imports: bool,
+    ) -> Result<Vec<Mfa>, BeamError> {
+        let Some(d) = self.chunk(id) else {
+            return Ok(Vec::new());
+        };
+        let atoms = self.atoms()?;
+        let atom = |i: u32| -> Result<String, BeamError> {
+            atoms
+                .get((i as usize).wrapping_sub(1))
+                .cloned()
+                .ok_or_else(|| invalid(name, &format!("atom index {i} out of range")))
+        };
+        table(d, name)?
+            .into_iter()
+            .map(|[a, b, c]| {
+                Ok(if imports {
+                    Mfa {
+                        module: atom(a)?,
+                        function: atom(b)?,
+                        arity: c,
+                    }
+                } else {
+                    Mfa {
+                        module: self.module.clone(),
+                        function: atom(a)?,
+                        arity: b,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Exported functions (`ExpT`).
+    ///
+    /// # Errors
+    /// A table that does not have its format.
+    pub fn exports(&self) -> Result<Vec<Mfa>, BeamError> {
+        self.functions(b"ExpT", "ExpT", false)
+    }
+
+    /// Imported functions (`ImpT`): the `m:f/a` the code calls.
+    ///
+    /// # Errors
+    /// A table that does not have its format.
+    pub fn imports(&self) -> Result<Vec<Mfa>, BeamError> {
+        self.functions(b"ImpT", "ImpT", true)
+    }
+
+    /// Local functions (`LocT`, absent from stripped beams).
+    ///
+    /// # Errors
+    /// A table that does not have its format.
+    pub fn locals(&self) -> Result<Vec<Mfa>, BeamError> {
+        self.functions(b"LocT", "LocT", false)
     }
 
     /// The module's MD5 as `beam_lib:md5/1` computes it: the data of the chunks Atom, AtU8,
@@ -239,11 +264,39 @@ impl Beam {
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The behaviours the module declares (`-behaviour` and `-behavior` attributes).
+    /// The module attributes (`Attr`), decoded when asked for (most readers never need
+    /// them, and a release has tens of thousands of beams).
+    ///
+    /// # Errors
+    /// The chunk is not a valid external term.
+    pub fn attributes(&self) -> Result<Option<Term<'static>>, BeamError> {
+        self.etf_chunk(b"Attr", "Attr")
+    }
+
+    /// The compile info (`CInf`), decoded when asked for.
+    ///
+    /// # Errors
+    /// The chunk is not a valid external term.
+    pub fn compile_info(&self) -> Result<Option<Term<'static>>, BeamError> {
+        self.etf_chunk(b"CInf", "CInf")
+    }
+
+    fn etf_chunk(
+        &self,
+        id: &[u8; 4],
+        name: &'static str,
+    ) -> Result<Option<Term<'static>>, BeamError> {
+        self.chunk(id)
+            .map(|d| etf::decode(d).map_err(|e| invalid(name, &e.to_string())))
+            .transpose()
+    }
+
+    /// The behaviours the module declares (`-behaviour` and `-behavior` attributes); none
+    /// when the attributes cannot be read.
     pub fn behaviours(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for item in self
-            .attributes
+        let attributes = self.attributes().ok().flatten();
+        for item in attributes
             .iter()
             .flat_map(|a| a.list_items().unwrap_or_default())
         {
@@ -264,7 +317,8 @@ impl Beam {
 
     /// Whether the module exports `name/arity`.
     pub fn exports_fn(&self, name: &str, arity: u32) -> bool {
-        self.exports
+        self.exports()
+            .unwrap_or_default()
             .iter()
             .any(|e| e.function == name && e.arity == arity)
     }
@@ -329,6 +383,34 @@ fn invalid(id: &'static str, why: &str) -> BeamError {
     BeamError::InvalidChunk {
         id,
         why: why.to_string(),
+    }
+}
+
+/// The first atom of an atom table (the module name), without reading the rest.
+fn first_atom(d: &[u8], utf8: bool) -> Result<String, BeamError> {
+    let id = if utf8 { "AtU8" } else { "Atom" };
+    if d.len() < 4 {
+        return Err(invalid(id, "shorter than its count"));
+    }
+    let raw = i32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+    if raw == 0 {
+        return Err(invalid(id, "no atoms"));
+    }
+    let (len, used) = if raw < 0 {
+        compact_unsigned(&d[4..]).ok_or_else(|| invalid(id, "bad atom length"))?
+    } else {
+        let len = *d
+            .get(4)
+            .ok_or_else(|| invalid(id, "atom table ends early"))?;
+        (usize::from(len), 1)
+    };
+    let text = d
+        .get(4 + used..4 + used + len)
+        .ok_or_else(|| invalid(id, "atom table ends early"))?;
+    if utf8 {
+        String::from_utf8(text.to_vec()).map_err(|_| invalid(id, "atom is not UTF-8"))
+    } else {
+        Ok(text.iter().map(|&b| char::from(b)).collect())
     }
 }
 
@@ -443,4 +525,76 @@ mod tests {
             Err(BeamError::TruncatedChunk { .. })
         ));
     }
+}
+
+/// Why the beams of a directory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The directory or a file could not be read.
+    #[error("{path}: {error}")]
+    Io {
+        /// The path.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// A file is not a readable BEAM file.
+    #[error("{path}: {error}")]
+    Beam {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        error: BeamError,
+    },
+}
+
+/// Reads every `.beam` of a directory (an application's `ebin`), by module name. Files are
+/// read and parsed on as many threads as the machine has cores: a release holds tens of
+/// thousands of beams, and reading them is most of the work.
+///
+/// # Errors
+/// The first file that cannot be read or is not a BEAM file.
+pub fn read_ebin(
+    dir: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, Beam>, ReadError> {
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |error| ReadError::Io { path, error }
+    };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "beam"))
+        .collect();
+    files.sort();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8);
+    let chunk = files.len().div_ceil(workers).max(1);
+    let parsed: Vec<Result<Beam, ReadError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|p| {
+                            let bytes = std::fs::read(p).map_err(io(p))?;
+                            Beam::parse(&bytes).map_err(|error| ReadError::Beam {
+                                path: p.clone(),
+                                error,
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    parsed
+        .into_iter()
+        .map(|b| b.map(|b| (b.module.clone(), b)))
+        .collect()
 }

@@ -98,17 +98,10 @@ fn read_release(located: &LocatedRelease) -> Result<Release, CliError> {
 /// The beams of `app`-`vsn` under a release root's `lib/`.
 fn beams(lib: &Path, app: &str, vsn: &str) -> Result<BTreeMap<String, Beam>, CliError> {
     let ebin = lib.join(format!("{app}-{vsn}")).join("ebin");
-    let mut out = BTreeMap::new();
-    let entries = std::fs::read_dir(&ebin).map_err(|e| format!("{}: {e}", ebin.display()))?;
-    for entry in entries.filter_map(Result::ok) {
-        let p = entry.path();
-        if p.extension().is_some_and(|e| e == "beam") {
-            let bytes = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let beam = Beam::parse(&bytes).map_err(|e| format!("{}: {e}", p.display()))?;
-            out.insert(beam.module.clone(), beam);
-        }
-    }
-    Ok(out)
+    relup::beam::read_ebin(&ebin).map_err(|e| CliError {
+        code: "io",
+        message: e.to_string(),
+    })
 }
 
 /// NEW and the OLD releases, read, with NEW's `lib/`.

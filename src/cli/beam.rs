@@ -53,7 +53,16 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     for file in &files {
         let bytes = read_input(file)?;
         let shown = file.display().to_string();
-        match Beam::parse(&bytes).and_then(|b| b.literal_count().map(|_| b)) {
+        let read = Beam::parse(&bytes).and_then(|b| {
+            b.literal_count()?;
+            b.exports()?;
+            b.imports()?;
+            b.locals()?;
+            b.attributes()?;
+            b.compile_info()?;
+            Ok(b)
+        });
+        match read {
             Ok(b) => {
                 let code_change = b.exports_fn("code_change", 3) || b.exports_fn("code_change", 4);
                 let system_code_change = b.exports_fn("system_code_change", 4);
@@ -73,8 +82,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                     "module": b.module,
                     "md5": b.md5(),
                     "behaviours": b.behaviours(),
-                    "exports": b.exports.iter().map(|m| name(m, false)).collect::<Vec<_>>(),
-                    "imports": b.imports.iter().map(|m| name(m, true)).collect::<Vec<_>>(),
+                    "exports": b.exports().unwrap_or_default().iter().map(|m| name(m, false)).collect::<Vec<_>>(),
+                    "imports": b.imports().unwrap_or_default().iter().map(|m| name(m, true)).collect::<Vec<_>>(),
                     "code_change": code_change,
                     "system_code_change": system_code_change,
                     "debug_info": b.has_debug_info,

@@ -6,13 +6,15 @@
 //! are skipped and printed as capped.
 //!
 //! `cargo bench --bench perf` (options after `--`: `--quick`, `--no-otp`,
-//! `--otp-cap-secs N`, `--only parse|translate|make|scaling`). Prints markdown tables.
+//! `--otp-cap-secs N`, `--only parse|translate|make|scaling|appup`). Prints markdown tables.
 //! `scaling` checks that input shapes which were once quadratic (many diagnostics in one
 //! file, many regex version keys) now grow linearly: 10× the input within 20× the time.
 
 // A benchmark may unwrap: a failure aborts the run with its message.
 #![allow(clippy::unwrap_used)]
 
+#[path = "appup_gen.rs"]
+mod appup_gen;
 #[path = "gen.rs"]
 mod gen_inputs;
 
@@ -83,6 +85,10 @@ fn main() {
     }
     if wants("scaling") {
         bench_scaling(&config);
+    }
+    if wants("appup") {
+        let count = if config.quick { 5_000 } else { 50_000 };
+        appup_gen::bench(&dir, count, config.otp);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
