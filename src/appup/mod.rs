@@ -9,7 +9,8 @@
 //! * a module exporting `code_change/3,4` or `system_code_change/4` →
 //!   `{update, M, {advanced, []}, DepMods}`; a process behaviour without them →
 //!   `{update, M, DepMods}` (suspended, loaded, resumed); any other module → `load_module`;
-//! * DepMods: the modules of the script the new code imports, so each is loaded before the
+//! * DepMods: the modules of the script the new code imports or holds external funs of, so
+//!   each is loaded before the
 //!   module that calls it; a new call to a function the old callee does not export makes that
 //!   order a hard constraint, and a cycle of them is reported.
 
@@ -162,12 +163,14 @@ fn clause(old_vsn: &str, instrs: &[String]) -> String {
     format!("{{\"{old_vsn}\",\n   [{}]}}", instrs.join(",\n    "))
 }
 
-/// DepMods of `m`: the script's modules its (new, else old) code imports, sorted.
+/// DepMods of `m`: the script's modules its (new, else old) code imports or holds external
+/// funs of (`fun M:F/A` literals), sorted.
 fn dep_mods(m: &str, beam: &Beam, script: &BTreeSet<&str>) -> Vec<String> {
-    let deps: BTreeSet<String> = beam
-        .imports()
-        .unwrap_or_default()
+    let calls = beam.imports().unwrap_or_default();
+    let funs = beam.external_funs().unwrap_or_default();
+    let deps: BTreeSet<String> = calls
         .iter()
+        .chain(&funs)
         .map(|i| i.module.clone())
         .filter(|d| d != m && script.contains(d.as_str()))
         .collect();

@@ -7,6 +7,9 @@ use std::borrow::Cow;
 
 use crate::term::{BigInteger, MAX_DEPTH, Term, TermKind, with_stack};
 
+/// The tag of the tuple an external fun (`fun M:F/A`, EXPORT_EXT) decodes to.
+pub const EXTERNAL_FUN: &str = "$external_fun";
+
 /// Why a term could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EtfError {
@@ -214,12 +217,12 @@ impl<'b> Reader<'b> {
                 }
                 Term::new(Default::default(), TermKind::Map(pairs))
             }
-            // EXPORT_EXT: `fun M:F/A`, kept as {'fun', M, F, A}.
+            // EXPORT_EXT: `fun M:F/A`, kept as {'$external_fun', M, F, A}.
             113 => {
                 let m = self.term(depth + 1)?;
                 let f = self.term(depth + 1)?;
                 let a = self.term(depth + 1)?;
-                Term::tuple(vec![Term::atom("fun"), m, f, a])
+                Term::tuple(vec![Term::atom(EXTERNAL_FUN), m, f, a])
             }
             _ => return Err(EtfError::UnsupportedTag { tag, at }),
         })

@@ -130,3 +130,70 @@ fn mutated_beams_never_panic() {
     }
     eprintln!("beams: {n} mutated beams, {read} still readable, no panic");
 }
+
+/// `fun M:F/A` literals are calls too: appup generation adds their modules to DepMods.
+#[test]
+fn external_funs_are_read_from_the_literal_table() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/beam/funs.beam");
+    let beam = Beam::parse(&std::fs::read(path).unwrap()).unwrap();
+    let funs: Vec<String> = beam
+        .external_funs()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{}:{}/{}", m.module, m.function, m.arity))
+        .collect();
+    assert_eq!(funs, ["lists:reverse/1", "tally_lib:step/1"]);
+}
+
+/// Beams that changed under an unchanged application version are an error (systools would
+/// skip the application), and several old versions give one clause each.
+#[test]
+fn version_bumps_and_several_old_versions() {
+    use std::collections::BTreeMap;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/beam");
+    let tiny = Beam::parse(&std::fs::read(dir.join("tiny_srv.beam")).unwrap()).unwrap();
+    let funs = Beam::parse(&std::fs::read(dir.join("funs.beam")).unwrap()).unwrap();
+    let one = |b: &Beam| BTreeMap::from([(b.module.clone(), b.clone())]);
+    let both = BTreeMap::from([
+        (tiny.module.clone(), tiny.clone()),
+        (funs.module.clone(), funs.clone()),
+    ]);
+    let err = relup::appup::check_version_bumped("app", "1", &one(&tiny), &both).unwrap_err();
+    assert!(err.to_string().contains("modules changed (funs)"), "{err}");
+    assert!(relup::appup::check_version_bumped("app", "1", &both, &both).is_ok());
+    let g = relup::appup::generate(
+        "app",
+        "3",
+        &both,
+        &[("1".to_string(), one(&tiny)), ("2".to_string(), one(&funs))],
+    );
+    assert!(
+        g.text.contains("{\"1\",\n   [{add_module, funs}]}"),
+        "{}",
+        g.text
+    );
+    assert!(
+        g.text.contains("{\"2\",\n   [{add_module, tiny_srv}]}"),
+        "{}",
+        g.text
+    );
+}
+
+/// The beams whose `relup beam --json` documents are snapshotted (`json_contract.rs`) have
+/// `beam_lib:md5`'s md5.
+#[test]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
+fn the_fixture_beams_have_beam_libs_md5() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/beam");
+    let lines: Vec<_> = otp_md5s(&[&dir])
+        .into_iter()
+        .filter(|(_, module, _)| module != "error")
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let bad = mismatches(&lines);
+    assert!(bad.is_empty(), "{bad:?}");
+}
