@@ -3,26 +3,14 @@
 //! also for gzip-compressed copies; and mutated beams never panic (in `fuzz.rs`).
 
 use std::io::Write as _;
-use std::process::Command;
 
 use relup::beam::Beam;
 
-use crate::common::{otp_dir, temp_path};
+use crate::common::temp_path;
 
 /// OTP's answers: (file, module, md5) for the beams under `dirs` (OTP's lib dir when empty).
 pub fn otp_md5s(dirs: &[&std::path::Path]) -> Vec<(String, String, String)> {
-    let out = Command::new("escript")
-        .arg(otp_dir().join("beam_md5.escript"))
-        .args(dirs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    crate::common::escript("beam_md5", dirs)
         .lines()
         .map(|l| {
             let cols: Vec<&str> = l.split('\t').collect();
@@ -123,7 +111,17 @@ fn mutated_beams_never_panic() {
         }
         let limit = 64 << 20;
         let (ok, peak) = crate::alloc_meter::peak_during(limit, || {
-            Beam::parse(&b).map(|beam| (beam.md5(), beam.behaviours(), beam.literal_count()))
+            Beam::parse(&b).map(|beam| {
+                (
+                    beam.md5(),
+                    beam.behaviours(),
+                    beam.literal_count(),
+                    beam.exports(),
+                    beam.imports(),
+                    beam.external_funs(),
+                    relup::appup::supervisor_info(&beam),
+                )
+            })
         });
         assert!(peak < limit, "{peak} bytes");
         read += usize::from(ok.is_ok());

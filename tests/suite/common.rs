@@ -154,3 +154,18 @@ pub fn env_count(name: &str, default: usize) -> usize {
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
 }
+
+/// Runs `tests/otp/<tool>.escript` with `args`; its standard output (it must exit 0).
+pub fn escript<S: AsRef<std::ffi::OsStr>>(tool: &str, args: &[S]) -> String {
+    let out = Command::new("escript")
+        .arg(otp_dir().join(format!("{tool}.escript")))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

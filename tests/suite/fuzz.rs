@@ -336,7 +336,15 @@ fn no_input_panics_hangs_or_blows_up() {
             let mutated = mutate_beam(&mut g, &beams[which]);
             bounded("beam", &mutated, || {
                 if let Ok(b) = relup::beam::Beam::parse(&mutated) {
-                    let _ = (b.md5(), b.behaviours(), b.literal_count());
+                    let _ = (
+                        b.md5(),
+                        b.behaviours(),
+                        b.literal_count(),
+                        b.exports(),
+                        b.imports(),
+                        b.external_funs(),
+                        relup::appup::supervisor_info(&b),
+                    );
                 }
             });
             counts[5] += 1;

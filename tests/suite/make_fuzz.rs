@@ -5,12 +5,11 @@
 //! report an error too. `RELUP_FUZZ_RELEASES` sets the count (default 40 per CI run).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use relup::term::{Term, TermKind, parse_first_term};
 
 use crate::casegen::Rng;
-use crate::common::{otp_dir, temp_path};
+use crate::common::temp_path;
 use crate::relgen::spec;
 use crate::relup_diff::{ours, same_output, spec_options};
 
@@ -113,19 +112,14 @@ fn mutate_tree(g: &mut Rng, tree: &Path) -> String {
 }
 
 fn otp_on_tree(tree: &Path, options: &str) -> String {
-    let out = Command::new("escript")
-        .arg(otp_dir().join("relup.escript"))
-        .arg("--tree")
-        .arg(tree)
-        .arg(options)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    crate::common::escript(
+        "relup",
+        &[
+            std::ffi::OsStr::new("--tree"),
+            tree.as_os_str(),
+            std::ffi::OsStr::new(options),
+        ],
+    )
 }
 
 #[test]
