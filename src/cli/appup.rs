@@ -98,10 +98,27 @@ fn read_release(located: &LocatedRelease) -> Result<Release, CliError> {
 /// The beams of `app`-`vsn` under a release root's `lib/`.
 fn beams(lib: &Path, app: &str, vsn: &str) -> Result<BTreeMap<String, Beam>, CliError> {
     let ebin = lib.join(format!("{app}-{vsn}")).join("ebin");
-    relup::beam::read_ebin(&ebin).map_err(|e| CliError {
+    let beams = relup::beam::read_ebin(&ebin).map_err(|e| CliError {
         code: "io",
         message: e.to_string(),
-    })
+    })?;
+    Ok(beams)
+}
+
+/// The beams of an application whose version changed: none at all means the release was not
+/// built there (an empty appup would hide that).
+fn changed_app_beams(lib: &Path, app: &str, vsn: &str) -> Result<BTreeMap<String, Beam>, CliError> {
+    let found = beams(lib, app, vsn)?;
+    if found.is_empty() {
+        return Err(CliError {
+            code: "no_beams",
+            message: format!(
+                "{}: no .beam files; appups are made from the beams of both versions, so point at release roots that hold them (rebar3 release)",
+                lib.join(format!("{app}-{vsn}/ebin")).display()
+            ),
+        });
+    }
+    Ok(found)
 }
 
 /// NEW and the OLD releases, read, with NEW's `lib/`.
@@ -149,6 +166,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 continue;
             };
             let lib = o.lib.as_ref().unwrap_or(&new_lib);
+            if old_vsn != vsn {
+                changed_app_beams(&new_lib, app, vsn)?;
+            }
             let old_beams = beams(lib, app, old_vsn)?;
             if old_vsn == vsn {
                 if let Err(e) = check_version_bumped(app, vsn, &old_beams, &new_beams) {
@@ -224,6 +244,7 @@ fn run_lint(old: &[PathBuf], new: &Path, as_json: bool) -> Result<ExitCode, CliE
                 continue;
             };
             let lib = o.lib.as_ref().unwrap_or(&new_lib);
+            changed_app_beams(&new_lib, app, vsn)?;
             let old_beams = beams(lib, app, old_vsn)?;
             let file = new_lib.join(format!("{app}-{vsn}/ebin/{app}.appup"));
             let shown = file.display().to_string();

@@ -219,3 +219,24 @@ fn usage_errors_are_documents_too() {
     assert_eq!(code, 2);
     document(&out, "translate", false, None);
 }
+
+/// `appup generate` and `appup lint` on releases whose beams are not there (the demo's
+/// release files carry none): an error naming the directory, never an empty appup. Their success
+/// documents are read by `appup_rules.rs` and `live_release.rs` on real builds.
+#[test]
+fn appup_failure_documents() {
+    for sub in ["generate", "lint"] {
+        let (code, out) = relup(&[
+            "appup",
+            sub,
+            "tests/fixtures/demo_releases/old",
+            "--json",
+            "--new",
+            "tests/fixtures/demo_releases/new",
+        ]);
+        assert_eq!(code, 2, "{out}");
+        let v = document(&out, "appup", false, None);
+        assert_eq!(v["errors"][0]["code"], "no_beams");
+        snap(&format!("appup_{sub}_no_beams"), &v);
+    }
+}
