@@ -9,12 +9,15 @@
 //! bytes that are there before anything is allocated for it.
 
 pub mod etf;
+mod literals;
+mod read_dir;
 
 use std::io::Read as _;
 
 use crate::term::Term;
 
 pub use etf::EtfError;
+pub use read_dir::{ReadError, read_ebin};
 
 /// Why a file is not a readable BEAM file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -322,108 +325,6 @@ impl Beam {
             .iter()
             .any(|e| e.function == name && e.arity == arity)
     }
-
-    /// Whether the literal table decompresses and holds as many literals as it says (the
-    /// check `relup beam` runs on `LitT`; the literals themselves are read by appup
-    /// generation).
-    ///
-    /// # Errors
-    /// Corrupt zlib data or a table shorter than its count.
-    pub fn literal_count(&self) -> Result<usize, BeamError> {
-        Ok(self.literal_slices()?.len())
-    }
-
-    /// Each literal's external-term bytes, from the decompressed literal table.
-    fn literal_slices(&self) -> Result<Vec<Vec<u8>>, BeamError> {
-        let Some(data) = self.chunk(b"LitT") else {
-            return Ok(Vec::new());
-        };
-        if data.len() < 4 {
-            return Err(invalid("LitT", "shorter than its size field"));
-        }
-        let size = be32(&data[..4]) as usize;
-        let raw = if size == 0 {
-            data[4..].to_vec()
-        } else {
-            let mut out = Vec::with_capacity(size.min(data.len().saturating_mul(64)));
-            flate2::read::ZlibDecoder::new(&data[4..])
-                .take(size as u64)
-                .read_to_end(&mut out)
-                .map_err(|e| BeamError::Compression(e.to_string()))?;
-            out
-        };
-        if raw.len() < 4 {
-            return Err(invalid("LitT", "no literal count"));
-        }
-        let count = be32(&raw[..4]) as usize;
-        if count > raw.len() / 4 {
-            return Err(invalid("LitT", "fewer literals than counted"));
-        }
-        let mut out = Vec::with_capacity(count);
-        let mut pos = 4;
-        for _ in 0..count {
-            let len = raw
-                .get(pos..pos + 4)
-                .map(|b| be32(b) as usize)
-                .ok_or_else(|| invalid("LitT", "fewer literals than counted"))?;
-            let end = pos
-                .checked_add(4 + len)
-                .filter(|&p| p <= raw.len())
-                .ok_or_else(|| invalid("LitT", "a literal runs past the table"))?;
-            out.push(raw[pos + 4..end].to_vec());
-            pos = end;
-        }
-        Ok(out)
-    }
-
-    /// The external funs among the literals (`fun M:F/A`): calls the code makes that the
-    /// import table does not list.
-    ///
-    /// # Errors
-    /// A corrupt literal table.
-    pub fn external_funs(&self) -> Result<Vec<Mfa>, BeamError> {
-        let mut out = Vec::new();
-        for lit in self.literal_slices()? {
-            // Only literals holding an EXPORT_EXT tag are worth decoding.
-            if !lit.contains(&113) {
-                continue;
-            }
-            if let Ok(t) = etf::decode(&lit) {
-                collect_funs(&t, &mut out);
-            }
-        }
-        out.sort();
-        out.dedup();
-        Ok(out)
-    }
-}
-
-/// `{'$external_fun', M, F, A}` terms (how [`etf::decode`] renders `fun M:F/A`) inside `t`.
-fn collect_funs(t: &Term<'static>, out: &mut Vec<Mfa>) {
-    if let Some([tag, m, f, a]) = t.as_tuple() {
-        if tag.is_atom(etf::EXTERNAL_FUN) {
-            if let (Some(m), Some(f), Some(a)) = (m.as_atom(), f.as_atom(), a.as_int()) {
-                out.push(Mfa {
-                    module: m.to_string(),
-                    function: f.to_string(),
-                    arity: u32::try_from(a).unwrap_or(0),
-                });
-                return;
-            }
-        }
-    }
-    match &t.kind {
-        crate::term::TermKind::Tuple(items) | crate::term::TermKind::List(items, _) => {
-            items.iter().for_each(|i| collect_funs(i, out));
-        }
-        crate::term::TermKind::Map(pairs) => {
-            for (k, v) in pairs {
-                collect_funs(k, out);
-                collect_funs(v, out);
-            }
-        }
-        _ => {}
-    }
 }
 
 fn be32(b: &[u8]) -> u32 {
@@ -585,76 +486,4 @@ mod tests {
             Err(BeamError::TruncatedChunk { .. })
         ));
     }
-}
-
-/// Why the beams of a directory could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    /// The directory or a file could not be read.
-    #[error("{path}: {error}")]
-    Io {
-        /// The path.
-        path: std::path::PathBuf,
-        /// The I/O error.
-        error: std::io::Error,
-    },
-    /// A file is not a readable BEAM file.
-    #[error("{path}: {error}")]
-    Beam {
-        /// The file.
-        path: std::path::PathBuf,
-        /// What is wrong with it.
-        error: BeamError,
-    },
-}
-
-/// Reads every `.beam` of a directory (an application's `ebin`), by module name. Files are
-/// read and parsed on as many threads as the machine has cores: a release holds tens of
-/// thousands of beams, and reading them is most of the work.
-///
-/// # Errors
-/// The first file that cannot be read or is not a BEAM file.
-pub fn read_ebin(
-    dir: &std::path::Path,
-) -> Result<std::collections::BTreeMap<String, Beam>, ReadError> {
-    let io = |path: &std::path::Path| {
-        let path = path.to_path_buf();
-        move |error| ReadError::Io { path, error }
-    };
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .map_err(io(dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "beam"))
-        .collect();
-    files.sort();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, 8);
-    let chunk = files.len().div_ceil(workers).max(1);
-    let parsed: Vec<Result<Beam, ReadError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|p| {
-                            let bytes = std::fs::read(p).map_err(io(p))?;
-                            Beam::parse(&bytes).map_err(|error| ReadError::Beam {
-                                path: p.clone(),
-                                error,
-                            })
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    parsed
-        .into_iter()
-        .map(|b| b.map(|b| (b.module.clone(), b)))
-        .collect()
 }
