@@ -83,13 +83,18 @@ impl LineIndex {
         LineIndex { starts, ascii }
     }
 
+    /// The 0-based line holding byte `offset` (binary search over the line starts).
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset) - 1
+    }
+
     /// The line and column of byte `offset` (clamped to the text and to a char boundary).
     pub fn line_col(&self, source: &str, offset: usize) -> LineCol {
         let mut offset = offset.min(source.len());
         while !source.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let line = self.line_of(offset);
         let start = self.starts[line];
         let col = if self.ascii[line] {
             offset - start
@@ -104,8 +109,7 @@ impl LineIndex {
 
     /// The byte range of the line holding `offset`, without its line break.
     fn line_bounds(&self, source: &str, offset: usize) -> (usize, usize) {
-        let offset = offset.min(source.len());
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let line = self.line_of(offset.min(source.len()));
         let start = self.starts[line];
         let end = self
             .starts

@@ -257,11 +257,10 @@ fn module_dep(tag: &str, m: &str, deps: &[String]) -> String {
 
 /// True when the code is the same and only the literal table differs.
 fn literal_only(old: &Beam, new: &Beam) -> bool {
-    let chunk = |b: &Beam, id: &[u8; 4]| b.chunk(id).map(<[u8]>::to_vec);
     [b"Code", b"AtU8", b"ImpT", b"ExpT", b"FunT", b"StrT"]
         .iter()
-        .all(|id| chunk(old, id) == chunk(new, id))
-        && chunk(old, b"LitT") != chunk(new, b"LitT")
+        .all(|id| old.chunk(id) == new.chunk(id))
+        && old.chunk(b"LitT") != new.chunk(b"LitT")
 }
 
 /// `{update, M, supervisor}` with the child-spec applies around it.

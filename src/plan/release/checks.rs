@@ -44,6 +44,9 @@ pub(super) fn make_set<T: PartialEq>(items: Vec<T>) -> Vec<T> {
     out
 }
 
+/// The names an application declares (registered processes, included applications).
+type NamesOf = fn(&AppRecord) -> &[Atom];
+
 /// `check_applications/1`: undefined applications, duplicate registered names and includes,
 /// then `add_top_apps_to_uses`.
 pub(super) fn check_applications(
@@ -72,27 +75,26 @@ pub(super) fn check_applications(
     }
     // dupl_regs, then dupl_incls: {Name, App, AppVsn, Dir} for every registered name and
     // every included application.
-    let regs: Vec<(Atom, &AppRecord)> = apps
-        .iter()
-        .flat_map(|a| a.regs.iter().map(move |r| (r.clone(), a)))
-        .collect();
-    if let Some(dups) = duplicates(regs) {
-        return Err(make_error(
-            tag("duplicate_register", dups),
+    let checks: [(&'static str, &str, NamesOf); 2] = [
+        (
+            "duplicate_register",
             "two applications of the release register the same process name",
-            file,
-        ));
-    }
-    let included: Vec<(Atom, &AppRecord)> = apps
-        .iter()
-        .flat_map(|a| a.includes.iter().map(move |i| (i.clone(), a)))
-        .collect();
-    if let Some(dups) = duplicates(included) {
-        return Err(make_error(
-            tag("duplicate_include", dups),
+            |a| &a.regs,
+        ),
+        (
+            "duplicate_include",
             "an application is included by two applications of the release",
-            file,
-        ));
+            |a| &a.includes,
+        ),
+    ];
+    for (reason, message, names) in checks {
+        let entries: Vec<(Atom, &AppRecord)> = apps
+            .iter()
+            .flat_map(|a| names(a).iter().map(move |n| (n.clone(), a)))
+            .collect();
+        if let Some(dups) = duplicates(entries) {
+            return Err(make_error(tag(reason, dups), message, file));
+        }
     }
     let incls: Vec<(Atom, Atom)> = apps
         .iter()
