@@ -39,6 +39,10 @@ pub struct Clause {
     /// Where the entry stands in the file.
     #[serde(skip)]
     pub span: Span,
+    /// False when some of the entry's instructions did not decode, or its script is not a
+    /// list (the diagnostics say why): `instructions` then holds only those that decoded.
+    #[serde(skip)]
+    pub complete: bool,
 }
 
 impl Appup {
@@ -78,6 +82,33 @@ pub fn decode_appup(
 pub fn decode_appup_lenient(
     terms: &[Term<'_>],
     app: Option<&super::app::App>,
+) -> (Option<Appup>, Vec<Diagnostic>) {
+    decode(terms, app, Checks::All)
+}
+
+/// One list of an appup (`UpFrom` or `DownTo`) as `systools:make_relup` reads it: every
+/// instruction decoded with OTP's syntax rules, entries kept even when some instruction fails
+/// (see [`Clause::complete`]), and none of the script checks or lints (the planner's own
+/// translation makes those, with the releases' applications). `None` when it is not a list.
+pub fn decode_appup_entries(list: &Term<'_>, mode: Mode) -> (Option<Vec<Clause>>, Vec<Diagnostic>) {
+    let mut sink = Sink::default();
+    let clauses = clauses(&mut sink, list, mode, None, Checks::SyntaxOnly);
+    (clauses, sink.0)
+}
+
+/// How much [`decode`] checks beyond each instruction's syntax.
+#[derive(Clone, Copy, PartialEq)]
+enum Checks {
+    /// Script checks (a trial translation) and shadowed entries too.
+    All,
+    /// Only what decoding needs.
+    SyntaxOnly,
+}
+
+fn decode(
+    terms: &[Term<'_>],
+    app: Option<&super::app::App>,
+    checks: Checks,
 ) -> (Option<Appup>, Vec<Diagnostic>) {
     let mut sink = Sink::default();
     let Some(first) = terms.first() else {
@@ -144,8 +175,8 @@ pub fn decode_appup_lenient(
             );
         }
     }
-    let up_from = clauses(&mut sink, up, Mode::Up, app);
-    let down_to = clauses(&mut sink, down, Mode::Down, app);
+    let up_from = clauses(&mut sink, up, Mode::Up, app, checks);
+    let down_to = clauses(&mut sink, down, Mode::Down, app, checks);
     let appup = match (up_from, down_to) {
         (Some(up_from), Some(down_to)) => Some(Appup {
             vsn: vsn.unwrap_or_else(|| {
@@ -176,6 +207,7 @@ fn clauses(
     t: &Term<'_>,
     mode: Mode,
     app: Option<&super::app::App>,
+    checks: Checks,
 ) -> Option<Vec<Clause>> {
     let what = if mode == Mode::Up {
         "the UpFrom list"
@@ -189,9 +221,11 @@ fn clauses(
         ..EarlierKeys::default()
     };
     for item in items {
-        if let Some(c) = clause(sink, item, mode, app) {
-            check_shadowed(sink, &earlier, &c, item);
-            earlier.add(&c.version);
+        if let Some(c) = clause(sink, item, mode, app, checks) {
+            if checks == Checks::All {
+                check_shadowed(sink, &earlier, &c, item);
+                earlier.add(&c.version);
+            }
             out.push(c);
         }
     }
@@ -204,6 +238,7 @@ fn clause(
     t: &Term<'_>,
     mode: Mode,
     app: Option<&super::app::App>,
+    checks: Checks,
 ) -> Option<Clause> {
     let Some([key, script]) = t.as_tuple() else {
         sink.warning(
@@ -240,7 +275,16 @@ fn clause(
             }
         },
     };
-    let items = sink.list(script, "bad_script", "an entry's instructions")?;
+    // OTP's lookup selects an entry whatever its script is; translation then fails on it.
+    let Some(items) = sink.list(script, "bad_script", "an entry's instructions") else {
+        return Some(Clause {
+            version,
+            instructions: Vec::new(),
+            span: t.span,
+            complete: false,
+        });
+    };
+    let mut complete = true;
     let mut instructions = Vec::with_capacity(items.len());
     let mut decoded_terms = Vec::with_capacity(items.len());
     for item in items {
@@ -249,17 +293,23 @@ fn clause(
                 instructions.push(i);
                 decoded_terms.push(item);
             }
-            Err(e) => sink.0.push(
-                Diagnostic::error(e.kind.atom(), Some(e.span), e.to_string())
-                    .with_reason(e.reason()),
-            ),
+            Err(e) => {
+                complete = false;
+                sink.0.push(
+                    Diagnostic::error(e.kind.atom(), Some(e.span), e.to_string())
+                        .with_reason(e.reason()),
+                );
+            }
         }
     }
-    check_script(sink, script, &decoded_terms, &instructions, mode, app);
+    if checks == Checks::All {
+        check_script(sink, script, &decoded_terms, &instructions, mode, app);
+    }
     Some(Clause {
         version,
         instructions,
         span: t.span,
+        complete,
     })
 }
 

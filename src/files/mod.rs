@@ -16,7 +16,7 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use app::{App, decode_app};
-pub use appup::{Appup, Clause, decode_appup, decode_appup_lenient};
+pub use appup::{Appup, Clause, decode_appup, decode_appup_entries, decode_appup_lenient};
 pub use from_str::FileError;
 pub use rel::{Rel, RelApp, decode_rel};
 pub use releases::{InstalledRelease, StartErlData, decode_releases, decode_start_erl_data};

@@ -105,15 +105,22 @@ pub fn translate(
     apps: &Apps,
     pre_apps: &Apps,
 ) -> Result<Vec<LowLevel>, TranslateError> {
+    translate_with(mode, scripts, apps, pre_apps, &TranslateOptions::default())
+}
+
+/// [`translate`] with options (the tie-break of open orders).
+///
+/// # Errors
+/// As [`translate`].
+pub fn translate_with(
+    mode: Mode,
+    scripts: Vec<Vec<Instruction>>,
+    apps: &Apps,
+    pre_apps: &Apps,
+    options: &TranslateOptions,
+) -> Result<Vec<LowLevel>, TranslateError> {
     let (before, after) = split::split_merge(scripts, instruction_shape, Instruction::to_term)?;
-    translate_merged(
-        mode,
-        before,
-        after,
-        apps,
-        pre_apps,
-        &TranslateOptions::default(),
-    )
+    translate_merged(mode, before, after, apps, pre_apps, options)
 }
 
 /// Translates scripts given as Erlang terms (each a list of instruction terms). Misplaced
@@ -128,26 +135,43 @@ pub fn translate_terms(
     pre_apps: &Apps,
     options: &TranslateOptions,
 ) -> Result<Vec<LowLevel>, TranslateError> {
-    // A string used as a script is a list of integers: each character becomes a (bad)
-    // instruction term, kept here so that the split can borrow every instruction.
+    // A string is a list of integers: a string used as a script, or as an instruction, stands
+    // for its characters, kept here so that the split can borrow every instruction.
+    let chars_of = |s: &Term<'_>| -> Vec<Term<'static>> {
+        s.list_items()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| i.to_term())
+            .collect()
+    };
     let chars: Vec<Vec<Term<'static>>> = scripts
         .iter()
-        .map(|s| match &s.kind {
-            TermKind::String(_) => s
-                .list_items()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|i| i.to_term())
+        .flat_map(|s| match &s.kind {
+            TermKind::String(_) => vec![chars_of(s)],
+            TermKind::List(items, None) => items
+                .iter()
+                .filter(|i| matches!(i.kind, TermKind::String(_)))
+                .map(chars_of)
                 .collect(),
             _ => Vec::new(),
         })
         .collect();
+    let mut strings = chars.iter();
     let scripts: Vec<Vec<&Term<'_>>> = scripts
         .iter()
-        .zip(&chars)
-        .map(|(s, chars)| match &s.kind {
-            TermKind::String(_) => Ok(chars.iter().collect()),
-            TermKind::List(items, None) => Ok(items.iter().collect()),
+        .map(|s| match &s.kind {
+            TermKind::String(_) => Ok(strings.next().map(|c| c.iter().collect()).unwrap_or_default()),
+            // `expand_script/1`: an instruction that is a list is spliced into the script.
+            TermKind::List(items, None) => Ok(items
+                .iter()
+                .flat_map(|i| -> Vec<&Term<'_>> {
+                    match &i.kind {
+                        TermKind::String(_) => strings.next().map(|c| c.iter().collect()).unwrap_or_default(),
+                        TermKind::List(inner, None) => inner.iter().collect(),
+                        _ => vec![i],
+                    }
+                })
+                .collect()),
             _ => Err(TranslateError::ScriptNotAList(s.clone().into_owned())),
         })
         .collect::<Result<_, _>>()?;

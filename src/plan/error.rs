@@ -1,10 +1,13 @@
-//! Errors and warnings of relup planning, each with OTP's term (`{error, Module, Reason}` as
-//! `systools:make_relup` returns it, or the warning term), a sentence, and the file concerned.
+//! Errors and warnings of relup planning. Every error is one variant of a closed enum,
+//! [`PlanErrorKind`], which yields OTP's reason term (`{error, Module, Reason}` as
+//! `systools:make_relup` returns it) and a sentence; [`PlanError`] adds the file and the
+//! position in it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::instr::{Atom, Mode, StartType};
 use crate::passes::TranslateError;
 use crate::term::Term;
 
@@ -21,11 +24,252 @@ pub enum Origin {
 }
 
 impl Origin {
-    fn atom(self) -> &'static str {
+    /// The module's name.
+    pub fn atom(self) -> &'static str {
         match self {
             Origin::SystoolsMake => "systools_make",
             Origin::SystoolsRelup => "systools_relup",
             Origin::SystoolsRc => "systools_rc",
+        }
+    }
+}
+
+/// What went wrong while planning: one variant per error OTP's `make_relup` returns (and the
+/// few where OTP crashes and we answer instead).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanErrorKind {
+    /// The `.rel` file cannot be opened or parsed; OTP's reason (`{error, {open, F, R}}`, ...).
+    #[error("cannot read the .rel file: {0}")]
+    RelUnreadable(Term<'static>),
+    /// `badly_formatted_release`.
+    #[error("a .rel holds {{release, {{Name, Vsn}}, {{erts, Vsn}}, [App]}}")]
+    BadlyFormattedRelease,
+    /// `{illegal_name, Name}`: the release name is not a string.
+    #[error("the release name must be a string, found {0}")]
+    IllegalName(Term<'static>),
+    /// `{illegal_form, Vsn}`: the release version is not a string.
+    #[error("the release version must be a string, found {0}")]
+    IllegalVsn(Term<'static>),
+    /// `{illegal_form, {erts, Vsn}}`: the erts version is not a string.
+    #[error("the erts version must be a string, found {0}")]
+    IllegalErtsVsn(Term<'static>),
+    /// `{illegal_applications, Entries}`: malformed application entries in the `.rel`.
+    #[error("malformed application entries in the .rel: {}", list(.0))]
+    IllegalApplications(Vec<Term<'static>>),
+    /// `{missing_mandatory_app, App}`: kernel or stdlib is not in the release.
+    #[error("every release needs {0}")]
+    MissingMandatoryApp(Atom),
+    /// `{mandatory_app, App, Type}`: kernel or stdlib is not permanent.
+    #[error("{0} must be permanent, not {ty}", ty = .1.atom())]
+    MandatoryAppNotPermanent(Atom, StartType),
+    /// A list of `{error_reading, ...}` / `{bad_application_name, ...}`: `.app` files that
+    /// cannot be read or do not match the `.rel`.
+    #[error("cannot read the applications of the release: {}", list(.0))]
+    ApplicationsUnreadable(Vec<Term<'static>>),
+    /// `{undefined_applications, Apps}`: used or included but not in the release.
+    #[error("applications used or included but not in the release: {}", atoms(.0))]
+    UndefinedApplications(Vec<Atom>),
+    /// `{duplicate_register, Dups}`: two applications register the same name.
+    #[error("two applications of the release register the same process name: {0}")]
+    DuplicateRegister(Term<'static>),
+    /// `{duplicate_include, Dups}`: an application is included twice.
+    #[error("an application is included by two applications of the release: {0}")]
+    DuplicateInclude(Term<'static>),
+    /// `{duplicate_modules, Dups}`: a module is in two applications.
+    #[error("a module is in more than one application of the release: {}", list(.0))]
+    DuplicateModules(Vec<Term<'static>>),
+    /// `{circular_dependencies, Apps}`.
+    #[error("applications depend on each other in a circle: {0}")]
+    CircularDependencies(Term<'static>),
+    /// `{apps, [{circular_dependencies, ...}, {undefined_applications, ...}]}`.
+    #[error("applications depend on each other in a circle ({circular}) and use applications not in the release ({})", atoms(.undefined))]
+    CircularAndUndefined {
+        /// The applications in a circle, `{Name, Vsn}`.
+        circular: Term<'static>,
+        /// The undefined applications.
+        undefined: Vec<Atom>,
+    },
+    /// `{missing_sasl, Release}`: a release without sasl cannot be upgraded.
+    #[error("no sasl application in release {name}, {vsn}: it cannot be upgraded")]
+    MissingSasl {
+        /// The `#release{}` record.
+        release: Term<'static>,
+        /// The release name.
+        name: String,
+        /// The release version.
+        vsn: String,
+    },
+    /// `{file_problem, {File, Why}}`: an appup that cannot be read, or is not
+    /// `{Vsn, UpFrom, DownTo}`.
+    #[error("{what}")]
+    AppupProblem {
+        /// The appup file.
+        appup: PathBuf,
+        /// OTP's `Why`.
+        why: Term<'static>,
+        /// What it means.
+        what: String,
+    },
+    /// `{bad_appup, File, Why}`: our answer where OTP crashes (a version list that is not a
+    /// list, an invalid regex met before a match).
+    #[error("{why}")]
+    BadAppup {
+        /// The appup file.
+        appup: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// `{no_relup, File, App, BaseVsn}`: no entry of the appup matches the base version.
+    #[error("no {} entry for {app} {vsn} in the appup matches version {base_vsn}", if *.mode == Mode::Up { "UpFrom" } else { "DownTo" })]
+    NoRelup {
+        /// The appup file.
+        appup: PathBuf,
+        /// The `#application{}` record.
+        record: Term<'static>,
+        /// The application.
+        app: Atom,
+        /// Its version in the new release.
+        vsn: String,
+        /// The version moved from or to.
+        base_vsn: String,
+        /// Which list was searched.
+        mode: Mode,
+    },
+    /// `{warnings_treated_as_errors, Warnings}`.
+    #[error("warnings treated as errors")]
+    WarningsAsErrors(Vec<Term<'static>>),
+    /// `{file_problem, {"relup", {Step, Posix}}}`: the relup file cannot be written.
+    #[error("could not {step} the relup file: {io}")]
+    WriteRelup {
+        /// `open`, `write`, ...
+        step: &'static str,
+        /// The POSIX error atom.
+        posix: &'static str,
+        /// The system's sentence.
+        io: String,
+    },
+    /// Translation of the scripts failed (`systools_rc`).
+    #[error("{0}")]
+    Translate(Box<TranslateError>),
+}
+
+fn list(items: &[Term<'_>]) -> String {
+    Term::list(items.to_vec()).to_string()
+}
+
+fn atoms(items: &[Atom]) -> String {
+    Term::list(items.iter().map(Atom::to_term).collect()).to_string()
+}
+
+fn charlist(p: &Path) -> Term<'static> {
+    Term::string(p.to_string_lossy().into_owned())
+}
+
+fn tag(tag: &'static str, t: Term<'static>) -> Term<'static> {
+    Term::tuple(vec![Term::atom(tag), t])
+}
+
+impl PlanErrorKind {
+    /// Which systools module reports it.
+    pub fn origin(&self) -> Origin {
+        use PlanErrorKind::*;
+        match self {
+            RelUnreadable(_)
+            | BadlyFormattedRelease
+            | IllegalName(_)
+            | IllegalVsn(_)
+            | IllegalErtsVsn(_)
+            | IllegalApplications(_)
+            | MissingMandatoryApp(_)
+            | MandatoryAppNotPermanent(..)
+            | ApplicationsUnreadable(_)
+            | UndefinedApplications(_)
+            | DuplicateRegister(_)
+            | DuplicateInclude(_)
+            | DuplicateModules(_)
+            | CircularDependencies(_)
+            | CircularAndUndefined { .. } => Origin::SystoolsMake,
+            MissingSasl { .. }
+            | AppupProblem { .. }
+            | BadAppup { .. }
+            | NoRelup { .. }
+            | WarningsAsErrors(_)
+            | WriteRelup { .. } => Origin::SystoolsRelup,
+            Translate(_) => Origin::SystoolsRc,
+        }
+    }
+
+    /// OTP's reason term (the third element of `{error, Module, Reason}`).
+    pub fn reason(&self) -> Term<'static> {
+        use PlanErrorKind::*;
+        let undefined = |a: &[Atom]| {
+            tag(
+                "undefined_applications",
+                Term::list(a.iter().map(Atom::to_term).collect()),
+            )
+        };
+        match self {
+            RelUnreadable(t) => t.clone(),
+            BadlyFormattedRelease => Term::atom("badly_formatted_release"),
+            IllegalName(t) => tag("illegal_name", t.clone()),
+            IllegalVsn(t) => tag("illegal_form", t.clone()),
+            IllegalErtsVsn(t) => tag(
+                "illegal_form",
+                Term::tuple(vec![Term::atom("erts"), t.clone()]),
+            ),
+            IllegalApplications(t) => tag("illegal_applications", Term::list(t.clone())),
+            MissingMandatoryApp(a) => tag("missing_mandatory_app", a.to_term()),
+            MandatoryAppNotPermanent(a, t) => Term::tuple(vec![
+                Term::atom("mandatory_app"),
+                a.to_term(),
+                Term::atom(t.atom()),
+            ]),
+            ApplicationsUnreadable(t) => Term::list(t.clone()),
+            UndefinedApplications(a) => undefined(a),
+            DuplicateRegister(t) => tag("duplicate_register", t.clone()),
+            DuplicateInclude(t) => tag("duplicate_include", t.clone()),
+            DuplicateModules(t) => tag("duplicate_modules", Term::list(t.clone())),
+            CircularDependencies(t) => tag("circular_dependencies", t.clone()),
+            CircularAndUndefined {
+                circular,
+                undefined: u,
+            } => tag(
+                "apps",
+                Term::list(vec![
+                    tag("circular_dependencies", circular.clone()),
+                    undefined(u),
+                ]),
+            ),
+            MissingSasl { release, .. } => tag("missing_sasl", release.clone()),
+            AppupProblem { appup, why, .. } => tag(
+                "file_problem",
+                Term::tuple(vec![charlist(appup), why.clone()]),
+            ),
+            BadAppup { appup, why } => Term::tuple(vec![
+                Term::atom("bad_appup"),
+                charlist(appup),
+                Term::string(why.clone()),
+            ]),
+            NoRelup {
+                appup,
+                record,
+                base_vsn,
+                ..
+            } => Term::tuple(vec![
+                Term::atom("no_relup"),
+                charlist(appup),
+                record.clone(),
+                Term::string(base_vsn.clone()),
+            ]),
+            WarningsAsErrors(w) => tag("warnings_treated_as_errors", Term::list(w.clone())),
+            WriteRelup { step, posix, .. } => tag(
+                "file_problem",
+                Term::tuple(vec![
+                    Term::string("relup"),
+                    Term::tuple(vec![Term::atom(*step), Term::atom(*posix)]),
+                ]),
+            ),
+            Translate(e) => e.reason(),
         }
     }
 }
@@ -38,40 +282,55 @@ fn where_(file: &Option<PathBuf>, position: &Option<(u32, u32)>) -> String {
     }
 }
 
-/// Why a relup cannot be made.
+/// Why a relup cannot be made: what ([`PlanErrorKind`]), in which file, and where in it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{message}", where_(.file, .position))]
+#[error("{}{kind}", where_(.file, .position))]
 pub struct PlanError {
-    /// Which stage failed.
-    pub origin: Origin,
-    /// OTP's reason term.
-    pub reason: Term<'static>,
-    /// What went wrong, in words.
-    pub message: String,
+    /// What went wrong.
+    pub kind: PlanErrorKind,
     /// The file concerned, when there is one.
     pub file: Option<PathBuf>,
-    /// The translation error, when translation failed.
-    pub translate: Option<Box<TranslateError>>,
     /// The 1-based line and column in `file` of what the error is about, when known (the
     /// appup instruction a translation error concerns).
     pub position: Option<(u32, u32)>,
 }
 
 impl PlanError {
-    /// An error from `origin` with OTP's `reason`.
-    pub fn new(
-        origin: Origin,
-        reason: Term<'static>,
-        message: impl Into<String>,
-        file: Option<PathBuf>,
-    ) -> Self {
+    /// An error about `file`.
+    pub fn at(kind: PlanErrorKind, file: &Path) -> Self {
         PlanError {
-            origin,
-            reason,
-            message: message.into(),
-            file,
-            translate: None,
+            kind,
+            file: Some(file.to_path_buf()),
             position: None,
+        }
+    }
+
+    /// A translation error, with the appup file and position of the instruction it concerns
+    /// when known.
+    pub fn translate(e: TranslateError, place: Option<(PathBuf, (u32, u32))>) -> Self {
+        let (file, position) = place.map_or((None, None), |(f, p)| (Some(f), Some(p)));
+        PlanError {
+            kind: PlanErrorKind::Translate(Box::new(e)),
+            file,
+            position,
+        }
+    }
+
+    /// Which systools module reports it.
+    pub fn origin(&self) -> Origin {
+        self.kind.origin()
+    }
+
+    /// OTP's reason term.
+    pub fn reason(&self) -> Term<'static> {
+        self.kind.reason()
+    }
+
+    /// The translation error, when translation failed.
+    pub fn translate_error(&self) -> Option<&TranslateError> {
+        match &self.kind {
+            PlanErrorKind::Translate(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -79,22 +338,9 @@ impl PlanError {
     pub fn to_term(&self) -> Term<'static> {
         Term::tuple(vec![
             Term::atom("error"),
-            Term::atom(self.origin.atom()),
-            self.reason.clone(),
+            Term::atom(self.origin().atom()),
+            self.reason(),
         ])
-    }
-}
-
-impl From<(TranslateError, Option<PathBuf>)> for PlanError {
-    fn from((e, file): (TranslateError, Option<PathBuf>)) -> Self {
-        PlanError {
-            origin: Origin::SystoolsRc,
-            reason: e.reason(),
-            message: e.to_string(),
-            file,
-            translate: Some(Box::new(e)),
-            position: None,
-        }
     }
 }
 

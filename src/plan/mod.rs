@@ -14,15 +14,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use error::{Origin, PlanError, Warning};
+pub use error::{Origin, PlanError, PlanErrorKind, Warning};
 pub use layout::{LayoutError, LocatedRelease, compare_versions, locate_release, versions};
 pub use release::{AppRecord, LoadedRelease, ReleaseRecord, get_release};
 pub use search::{expand_path, otp_code_path};
 pub use write::{relup_text, write_atomically, write_relup};
 
-use crate::files::{Relup, RelupEntry, VersionKey};
-use crate::instr::{LowLevel, Mode};
-use crate::passes::{Apps, TranslateOptions, translate_terms};
+use crate::files::{Appup, Clause, Relup, RelupEntry, decode_appup_entries};
+use crate::instr::{Instruction, LowLevel, Mode};
+use crate::passes::{Apps, TranslateOptions, translate_terms, translate_with};
 use crate::term::{Term, TermKind};
 
 /// A base release: its `.rel` file and the description that goes into the relup (default `[]`).
@@ -100,16 +100,11 @@ pub fn make_relup(
         );
     }
     if options.warnings_as_errors && !warnings.is_empty() {
-        let reason = Term::tuple(vec![
-            Term::atom("warnings_treated_as_errors"),
-            Term::list(warnings.iter().map(|w| w.term.clone()).collect()),
-        ]);
-        return Err(PlanError::new(
-            Origin::SystoolsRelup,
-            reason,
-            "warnings treated as errors",
-            None,
-        ));
+        return Err(PlanError {
+            kind: PlanErrorKind::WarningsAsErrors(warnings.iter().map(|w| w.term.clone()).collect()),
+            file: None,
+            position: None,
+        });
     }
     Ok(Plan {
         relup: Relup {
@@ -125,17 +120,12 @@ pub fn make_relup(
 fn load(file: &Path, path: &[PathBuf]) -> Result<LoadedRelease, PlanError> {
     let r = get_release(file, path)?;
     if r.missing_sasl {
-        let reason = Term::tuple(vec![Term::atom("missing_sasl"), r.release.to_term()]);
-        let message = format!(
-            "no sasl application in release {}, {}: it cannot be upgraded",
-            r.release.name, r.release.vsn
-        );
-        return Err(PlanError::new(
-            Origin::SystoolsRelup,
-            reason,
-            message,
-            Some(file.to_path_buf()),
-        ));
+        let kind = PlanErrorKind::MissingSasl {
+            release: r.release.to_term(),
+            name: r.release.name.clone(),
+            vsn: r.release.vsn.clone(),
+        };
+        return Err(PlanError::at(kind, file));
     }
     Ok(r)
 }
@@ -145,6 +135,12 @@ fn apps_of(r: &LoadedRelease) -> Apps {
 }
 
 /// One relup entry: the scripts for moving between `top` and `base` in `mode`, translated.
+///
+/// The scripts are typed: each changed application's appup entry as [`files::decode_appup_entries`]
+/// decodes it, framed by `add_application` / `remove_application` and the emulator restarts,
+/// then [`passes::translate_with`]. Only when a selected entry does not decode are the scripts
+/// as written handed to [`translate_terms`], which reports OTP's error in OTP's precedence
+/// (a misplaced instruction anywhere before a syntax error).
 fn entry(
     mode: Mode,
     top: &LoadedRelease,
@@ -154,73 +150,68 @@ fn entry(
     warnings: &mut Vec<Warning>,
 ) -> Result<RelupEntry, PlanError> {
     let sources = appup_sources(top, base);
-    let mut scripts = collect_appup_scripts(mode, &sources, warnings)?;
+    let selected = sources
+        .iter()
+        .map(|s| select_entry(mode, s, warnings))
+        .collect::<Result<Vec<_>, _>>()?;
     let (from, to) = if mode == Mode::Up {
         (&base.release, &top.release)
     } else {
         (&top.release, &base.release)
     };
-    let added: Vec<Term<'static>> = to
+    let mut scripts: Vec<Vec<Instruction>> = to
         .applications
         .iter()
         .filter(|(n, _, _)| from.app_vsn(n).is_none())
         .map(|(n, _, t)| {
-            Term::list(vec![Term::tuple(vec![
-                Term::atom("add_application"),
-                n.to_term(),
-                Term::atom(t.atom()),
-            ])])
+            vec![Instruction::AddApplication {
+                application: n.clone(),
+                start_type: *t,
+            }]
         })
         .collect();
-    let mut appup_at = added.len();
-    scripts.splice(0..0, added);
+    let mut appup_at = scripts.len();
+    scripts.extend(selected.iter().map(|s| s.clause.instructions.clone()));
     scripts.extend(
         from.applications
             .iter()
             .filter(|(n, _, _)| to.app_vsn(n).is_none())
             .map(|(n, _, _)| {
-                Term::list(vec![Term::tuple(vec![
-                    Term::atom("remove_application"),
-                    n.to_term(),
-                ])])
+                vec![Instruction::RemoveApplication {
+                    application: n.clone(),
+                }]
             }),
     );
     if top.release.erts_vsn != base.release.erts_vsn {
         appup_at += 1;
-        scripts.insert(0, Term::list(vec![Term::atom("restart_new_emulator")]));
-        let pair = |r: &ReleaseRecord| {
-            Term::tuple(vec![
-                Term::string(r.name.clone()),
-                Term::string(r.erts_vsn.clone()),
-            ])
-        };
-        warnings.insert(0, Warning {
-            term: Term::tuple(vec![Term::atom("erts_vsn_changed"), Term::tuple(vec![pair(&top.release), pair(&base.release)])]),
-            message: format!(
-                "the erts version changes between {} {} ({}) and {} {} ({}): the upgrade restarts the emulator",
-                top.release.name, top.release.vsn, top.release.erts_vsn, base.release.name, base.release.vsn, base.release.erts_vsn
-            ),
-            file: Some(top.file.clone()),
-        });
+        scripts.insert(0, vec![Instruction::Low(LowLevel::RestartNewEmulator)]);
+        warnings.insert(0, erts_vsn_changed(top, base));
     }
     if options.restart_emulator {
-        scripts.push(Term::list(vec![Term::atom("restart_emulator")]));
+        scripts.push(vec![Instruction::Low(LowLevel::RestartEmulator)]);
     }
     let (apps, pre_apps) = if mode == Mode::Up {
         (apps_of(top), apps_of(base))
     } else {
         (apps_of(base), apps_of(top))
     };
-    let mut instructions = translate_terms(mode, &scripts, &apps, &pre_apps, &options.translate)
-        .map_err(|e| {
-            let appup_scripts = scripts
-                .get(appup_at..appup_at + sources.len())
-                .unwrap_or(&[]);
-            let place = locate_instruction(&sources, appup_scripts, &e);
-            let mut error = PlanError::from((e, place.as_ref().map(|p| p.0.clone())));
-            error.position = place.map(|p| p.1);
-            error
-        })?;
+    let translated = if selected.iter().all(|s| s.clause.complete) {
+        translate_with(mode, scripts, &apps, &pre_apps, &options.translate)
+    } else {
+        let written: Vec<Term<'_>> = scripts
+            .iter()
+            .enumerate()
+            .map(|(n, script)| match n.checked_sub(appup_at) {
+                Some(k) if k < selected.len() => selected[k].script.clone(),
+                _ => Term::list(script.iter().map(Instruction::to_term).collect()),
+            })
+            .collect();
+        translate_terms(mode, &written, &apps, &pre_apps, &options.translate)
+    };
+    let mut instructions = translated.map_err(|e| {
+        let place = locate_instruction(&sources, &selected, &e);
+        PlanError::translate(e, place)
+    })?;
     if mode == Mode::Up {
         fix_r15_sasl_upgrade(&mut instructions, base, warnings);
     }
@@ -229,6 +220,32 @@ fn entry(
         descr: descr.descr.clone(),
         instructions,
     })
+}
+
+/// OTP's warning when the two releases run on different emulators.
+fn erts_vsn_changed(top: &LoadedRelease, base: &LoadedRelease) -> Warning {
+    let pair = |r: &ReleaseRecord| {
+        Term::tuple(vec![
+            Term::string(r.name.clone()),
+            Term::string(r.erts_vsn.clone()),
+        ])
+    };
+    Warning {
+        term: Term::tuple(vec![
+            Term::atom("erts_vsn_changed"),
+            Term::tuple(vec![pair(&top.release), pair(&base.release)]),
+        ]),
+        message: format!(
+            "the erts version changes between {} {} ({}) and {} {} ({}): the upgrade restarts the emulator",
+            top.release.name,
+            top.release.vsn,
+            top.release.erts_vsn,
+            base.release.name,
+            base.release.vsn,
+            base.release.erts_vsn
+        ),
+        file: Some(top.file.clone()),
+    }
 }
 
 /// The sasl version from which release_handler restarts the emulator first (R15).
@@ -270,9 +287,10 @@ fn fix_r15_sasl_upgrade(
 /// the reason names. Gives the appup file and the 1-based line and column.
 fn locate_instruction(
     sources: &[AppupSource<'_>],
-    scripts: &[Term<'_>],
+    selected: &[Selected<'_>],
     error: &crate::passes::TranslateError,
 ) -> Option<(PathBuf, (u32, u32))> {
+    let scripts = selected.iter().map(|s| &s.script);
     let reason = error.reason();
     let mut named = Vec::new();
     if let Some(items) = reason.as_tuple() {
@@ -354,32 +372,30 @@ fn appup_sources<'r>(top: &'r LoadedRelease, base: &'r LoadedRelease) -> Vec<App
         .collect()
 }
 
-/// The appup script of every application (start order) whose version differs in `base`;
-/// the first failing application decides the error, as in OTP.
-fn collect_appup_scripts<'s>(
-    mode: Mode,
-    sources: &'s [AppupSource<'_>],
-    warnings: &mut Vec<Warning>,
-) -> Result<Vec<Term<'s>>, PlanError> {
-    sources
-        .iter()
-        .map(|s| script_from_appup(mode, s, warnings))
-        .collect()
+/// The entry of an application's appup selected for the base version: typed, and as written
+/// (for OTP's error precedence when it does not decode, and to locate errors in the file).
+struct Selected<'s> {
+    clause: Clause,
+    script: Term<'s>,
 }
 
-fn script_from_appup<'s>(
+/// Reads an application's appup and selects its entry for the base version, as
+/// `systools_relup` does: the file's first term must be `{Vsn, UpFrom, DownTo}` (a version
+/// other than the application's is only a warning), and the first entry whose key matches
+/// the base version is taken ([`Appup::find`]).
+fn select_entry<'s>(
     mode: Mode,
     source: &'s AppupSource<'_>,
     warnings: &mut Vec<Warning>,
-) -> Result<Term<'s>, PlanError> {
+) -> Result<Selected<'s>, PlanError> {
     let (app, base_vsn, file) = (source.app, source.base_vsn, &source.file);
-    let fname = Term::string(file.to_string_lossy().into_owned());
-    let problem = |x: Term<'static>, message: &str| {
-        let reason = Term::tuple(vec![
-            Term::atom("file_problem"),
-            Term::tuple(vec![fname.clone(), x]),
-        ]);
-        PlanError::new(Origin::SystoolsRelup, reason, message, Some(file.clone()))
+    let problem = |why: Term<'static>, what: String| {
+        let appup = file.clone();
+        PlanError::at(PlanErrorKind::AppupProblem { appup, why, what }, file)
+    };
+    let bad_appup = |why: String| {
+        let appup = file.clone();
+        PlanError::at(PlanErrorKind::BadAppup { appup, why }, file)
     };
     let text = source.text.as_ref().map_err(|e| {
         let why = if e.to_string().contains("enoent") {
@@ -389,96 +405,75 @@ fn script_from_appup<'s>(
         };
         problem(
             e.clone(),
-            &format!(
+            format!(
                 "could not read the appup ({why}): {} changes from {base_vsn} to {}, so it needs {}.appup in its ebin directory with an entry for {base_vsn}",
                 app.name, app.vsn, app.name
             ),
         )
     })?;
-    let term =
-        release::first_term(text, file).map_err(|e| problem(e, "could not read the appup"))?;
+    let term = release::first_term(text, file)
+        .map_err(|e| problem(e, "could not read the appup".into()))?;
     let Some([vsn, up, down]) = term.as_tuple() else {
         return Err(problem(
             Term::tuple(vec![Term::atom("ok"), term.clone().into_owned()]),
-            "the appup is not {Vsn, UpFrom, DownTo}",
+            "the appup is not {Vsn, UpFrom, DownTo}".into(),
         ));
     };
     if vsn.as_charlist().is_none_or(|v| v != app.vsn) {
-        warnings.insert(
-            0,
-            Warning {
-                term: Term::tuple(vec![
-                    Term::atom("bad_vsn"),
-                    Term::tuple(vec![
-                        vsn.clone().into_owned(),
-                        Term::string(app.vsn.clone()),
-                    ]),
-                ]),
-                message: format!(
-                    "the appup of {} is for version {vsn} but the application is {}",
-                    app.name, app.vsn
-                ),
-                file: Some(file.clone()),
-            },
-        );
+        warnings.insert(0, bad_vsn(vsn, app, file));
     }
-    let clauses = if mode == Mode::Up { up } else { down };
-    match appup_search_for_version(base_vsn, clauses) {
-        Ok(Some(script)) => Ok(script.clone()),
+    let written = if mode == Mode::Up { up } else { down };
+    // OTP's lookup walks a string's characters, none of which is an entry.
+    let clauses = if written.as_charlist().is_some() {
+        Vec::new()
+    } else {
+        let (Some(clauses), _) = decode_appup_entries(written, mode) else {
+            return Err(bad_appup(format!(
+                "the appup's version list is not a list: {written}"
+            )));
+        };
+        clauses
+    };
+    let clause = match Appup::find(&clauses, base_vsn) {
+        Ok(Some(c)) => c.clone(),
         Ok(None) => {
-            let reason = Term::tuple(vec![
-                Term::atom("no_relup"),
-                fname.clone(),
-                app.to_term(),
-                Term::string(base_vsn.to_string()),
-            ]);
-            let list = if mode == Mode::Up { "UpFrom" } else { "DownTo" };
-            let message = format!(
-                "no {list} entry for {} {} in the appup matches version {base_vsn}",
-                app.name, app.vsn
-            );
-            Err(PlanError::new(
-                Origin::SystoolsRelup,
-                reason,
-                message,
-                Some(file.clone()),
-            ))
+            let kind = PlanErrorKind::NoRelup {
+                appup: file.clone(),
+                record: app.to_term(),
+                app: app.name.clone(),
+                vsn: app.vsn.clone(),
+                base_vsn: base_vsn.to_string(),
+                mode,
+            };
+            return Err(PlanError::at(kind, file));
         }
-        Err(why) => Err(PlanError::new(
-            Origin::SystoolsRelup,
-            Term::tuple(vec![
-                Term::atom("bad_appup"),
-                fname.clone(),
-                Term::string(why.clone()),
-            ]),
-            why,
-            Some(file.clone()),
-        )),
-    }
+        Err(e) => return Err(bad_appup(e.to_string())),
+    };
+    let script = match &written.kind {
+        TermKind::List(items, None) => items
+            .iter()
+            .find(|item| item.span == clause.span)
+            .and_then(|item| item.as_tuple().map(|t| t[1].clone())),
+        _ => None,
+    };
+    let script = script.ok_or_else(|| bad_appup("the selected entry is not in the file".into()))?;
+    Ok(Selected { clause, script })
 }
 
-/// `appup_search_for_version/2`: the first entry whose key equals the version, or is a regex
-/// whose leftmost match is the whole version; malformed entries are skipped. OTP crashes on a
-/// list that is not a list or an invalid regex; we return an error instead.
-fn appup_search_for_version<'t, 'a>(
-    base_vsn: &str,
-    clauses: &'t Term<'a>,
-) -> Result<Option<&'t Term<'a>>, String> {
-    let TermKind::List(items, None) = &clauses.kind else {
-        return Err(format!("the appup's version list is not a list: {clauses}"));
-    };
-    for item in items {
-        let Some([key, script]) = item.as_tuple() else {
-            continue;
-        };
-        let vkey = match &key.kind {
-            TermKind::Binary(b) => VersionKey::Regex(String::from_utf8_lossy(b).into_owned()),
-            _ if key.as_charlist().is_some_and(|k| k == base_vsn) => return Ok(Some(script)),
-            _ => continue,
-        };
-        if vkey.matches(base_vsn).map_err(|e| e.to_string())? {
-            return Ok(Some(script));
-        }
+/// OTP's `bad_vsn` warning: the appup's version is not the application's.
+fn bad_vsn(vsn: &Term<'_>, app: &AppRecord, file: &Path) -> Warning {
+    Warning {
+        term: Term::tuple(vec![
+            Term::atom("bad_vsn"),
+            Term::tuple(vec![
+                vsn.clone().into_owned(),
+                Term::string(app.vsn.clone()),
+            ]),
+        ]),
+        message: format!(
+            "the appup of {} is for version {vsn} but the application is {}",
+            app.name, app.vsn
+        ),
+        file: Some(file.to_path_buf()),
     }
-    Ok(None)
 }

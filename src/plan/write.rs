@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::error::{Origin, PlanError};
+use super::error::{PlanError, PlanErrorKind};
 use crate::files::{Relup, RelupEntry};
 use crate::term::Term;
 use crate::term::pretty::{If, Tree};
@@ -101,22 +101,12 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), PlanError> {
         if let Some(tmp) = tmp {
             let _ = std::fs::remove_file(tmp);
         }
-        let reason = Term::tuple(vec![
-            Term::atom("file_problem"),
-            Term::tuple(vec![
-                Term::string("relup"),
-                Term::tuple(vec![
-                    Term::atom(step),
-                    Term::atom(super::release::posix(&e)),
-                ]),
-            ]),
-        ]);
-        PlanError::new(
-            Origin::SystoolsRelup,
-            reason,
-            format!("could not {step} the relup file: {e}"),
-            Some(target.to_path_buf()),
-        )
+        let kind = PlanErrorKind::WriteRelup {
+            step,
+            posix: super::release::posix(&e),
+            io: e.to_string(),
+        };
+        PlanError::at(kind, target)
     };
     let mut attempt = 0;
     let (tmp, mut file) = loop {

@@ -34,10 +34,21 @@ fn spec_and_otp_suite_cases_equal_otp() {
 fn spec_and_otp_suite_cases_snapshots() {
     let _guard = snapshot_settings().bind_to_scope();
     for term in parse_terms_recovering(&fixture("spec.cases"), true) {
-        let line = run_case(&term.unwrap());
+        let term = term.unwrap();
+        let line = run_case(&term);
         let status = if line.ok { "ok" } else { "error" };
+        // The input beside the output: mode, scripts, the applications moved to and from.
+        let input = term.as_tuple().map(|t| &t[2..]).unwrap_or_default();
+        let input: Vec<String> = ["mode", "scripts", "apps", "pre_apps"]
+            .iter()
+            .zip(input)
+            .map(|(label, t)| format!("{label}: {}", pretty(t)))
+            .collect();
         insta::with_settings!({ omit_expression => true }, {
-            insta::assert_snapshot!(format!("translate_{}", line.name), format!("{status}\n{}", pretty(&line.value)));
+            insta::assert_snapshot!(
+                format!("translate_{}", line.name),
+                format!("{}\n---\n{status}\n{}", input.join("\n"), pretty(&line.value))
+            );
         });
     }
 }

@@ -66,34 +66,24 @@ pub(super) fn check_applications(
         .cloned()
         .collect();
     if !undefined.is_empty() {
-        let reason = tag("undefined_applications", atoms(&make_set(undefined)));
         return Err(make_error(
-            reason,
-            "applications used or included but not in the release",
+            PlanErrorKind::UndefinedApplications(make_set(undefined)),
             file,
         ));
     }
     // dupl_regs, then dupl_incls: {Name, App, AppVsn, Dir} for every registered name and
     // every included application.
-    let checks: [(&'static str, &str, NamesOf); 2] = [
-        (
-            "duplicate_register",
-            "two applications of the release register the same process name",
-            |a| &a.regs,
-        ),
-        (
-            "duplicate_include",
-            "an application is included by two applications of the release",
-            |a| &a.includes,
-        ),
+    let checks: [(fn(Term<'static>) -> PlanErrorKind, NamesOf); 2] = [
+        (PlanErrorKind::DuplicateRegister, |a| &a.regs),
+        (PlanErrorKind::DuplicateInclude, |a| &a.includes),
     ];
-    for (reason, message, names) in checks {
+    for (kind, names) in checks {
         let entries: Vec<(Atom, &AppRecord)> = apps
             .iter()
             .flat_map(|a| names(a).iter().map(move |n| (n.clone(), a)))
             .collect();
         if let Some(dups) = duplicates(entries) {
-            return Err(make_error(tag(reason, dups), message, file));
+            return Err(make_error(kind(dups), file));
         }
     }
     let incls: Vec<(Atom, Atom)> = apps
@@ -155,9 +145,5 @@ pub(super) fn check_modules(apps: &[AppRecord], file: &Path) -> Result<(), PlanE
     if dups.is_empty() {
         return Ok(());
     }
-    Err(make_error(
-        tag("duplicate_modules", Term::list(dups)),
-        "a module is in more than one application of the release",
-        file,
-    ))
+    Err(make_error(PlanErrorKind::DuplicateModules(dups), file))
 }

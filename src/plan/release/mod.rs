@@ -12,7 +12,7 @@ mod start_order;
 
 use std::path::{Path, PathBuf};
 
-use super::error::{Origin, PlanError};
+use super::error::{PlanError, PlanErrorKind};
 use crate::instr::{Atom, StartType};
 use crate::passes::Application;
 use crate::term::{Term, decode_source};
@@ -168,13 +168,8 @@ pub struct LoadedRelease {
     pub missing_sasl: bool,
 }
 
-fn make_error(reason: Term<'static>, message: impl Into<String>, file: &Path) -> PlanError {
-    PlanError::new(
-        Origin::SystoolsMake,
-        reason,
-        message,
-        Some(file.to_path_buf()),
-    )
+fn make_error(kind: PlanErrorKind, file: &Path) -> PlanError {
+    PlanError::at(kind, file)
 }
 
 fn tag(tag: &'static str, t: Term<'static>) -> Term<'static> {
@@ -187,7 +182,7 @@ fn tag(tag: &'static str, t: Term<'static>) -> Term<'static> {
 /// OTP's `{error, systools_make, Reason}`.
 pub fn get_release(rel_file: &Path, path: &[PathBuf]) -> Result<LoadedRelease, PlanError> {
     let term = read_first_term(rel_file)
-        .map_err(|e| make_error(e, "cannot read the .rel file", rel_file))?;
+        .map_err(|e| make_error(PlanErrorKind::RelUnreadable(e), rel_file))?;
     let (release, missing_sasl) = check_rel(&term, rel_file)?;
     let apps = collect_applications(&release, path, rel_file)?;
     let apps = check_applications(apps, rel_file)?;
@@ -219,11 +214,7 @@ fn atom_list_p(t: &Term<'_>) -> Option<Vec<Atom>> {
 
 fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), PlanError> {
     let bad = || {
-        make_error(
-            Term::atom("badly_formatted_release"),
-            "a .rel holds {release, {Name, Vsn}, {erts, Vsn}, [App]}",
-            file,
-        )
+        make_error(PlanErrorKind::BadlyFormattedRelease, file)
     };
     let Some([tag_t, name_vsn, erts, appl]) = term.as_tuple() else {
         return Err(bad());
@@ -236,28 +227,13 @@ fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), Plan
     }
     let own = |t: &Term<'_>| t.clone().into_owned();
     let name = string_p(name).ok_or_else(|| {
-        make_error(
-            tag("illegal_name", own(name)),
-            "the release name must be a string",
-            file,
-        )
+        make_error(PlanErrorKind::IllegalName(own(name)), file)
     })?;
     let vsn = string_p(vsn).ok_or_else(|| {
-        make_error(
-            tag("illegal_form", own(vsn)),
-            "the release version must be a string",
-            file,
-        )
+        make_error(PlanErrorKind::IllegalVsn(own(vsn)), file)
     })?;
     let erts_vsn = string_p(evsn).ok_or_else(|| {
-        make_error(
-            tag(
-                "illegal_form",
-                Term::tuple(vec![Term::atom("erts"), own(evsn)]),
-            ),
-            "the erts version must be a string",
-            file,
-        )
+        make_error(PlanErrorKind::IllegalErtsVsn(own(evsn)), file)
     })?;
     let items = appl.list_items().unwrap_or_default();
     let mut applications = Vec::new();
@@ -276,8 +252,7 @@ fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), Plan
     }
     if !illegal.is_empty() {
         return Err(make_error(
-            tag("illegal_applications", Term::list(illegal)),
-            "malformed application entries in the .rel",
+            PlanErrorKind::IllegalApplications(illegal),
             file,
         ));
     }
@@ -291,21 +266,14 @@ fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), Plan
         match type_of(mandatory) {
             None => {
                 return Err(make_error(
-                    tag("missing_mandatory_app", Term::atom(mandatory)),
-                    format!("every release needs {mandatory}"),
+                    PlanErrorKind::MissingMandatoryApp(Atom::from(mandatory)),
                     file,
                 ));
             }
             Some(StartType::Permanent) => {}
             Some(t) => {
-                let reason = Term::tuple(vec![
-                    Term::atom("mandatory_app"),
-                    Term::atom(mandatory),
-                    Term::atom(t.atom()),
-                ]);
                 return Err(make_error(
-                    reason,
-                    format!("{mandatory} must be permanent"),
+                    PlanErrorKind::MandatoryAppNotPermanent(Atom::from(mandatory), t),
                     file,
                 ));
             }

@@ -112,11 +112,7 @@ pub(super) fn collect_applications(
         return Ok(ok);
     }
     errs.reverse();
-    Err(make_error(
-        Term::list(errs),
-        "cannot read the applications of the release (see the reason)",
-        file,
-    ))
+    Err(make_error(PlanErrorKind::ApplicationsUnreadable(errs), file))
 }
 
 /// Searches the path for `<Name>.app` with version `vsn` (`read_application/6`).

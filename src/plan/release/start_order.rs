@@ -93,30 +93,18 @@ pub(super) fn sort_appls(apps: Vec<AppRecord>, file: &Path) -> Result<Vec<AppRec
     match (missing.is_empty(), circular.is_empty()) {
         (true, true) => Ok(out),
         (false, true) => Err(make_error(
-            tag("undefined_applications", atoms(&make_set(missing))),
-            "applications used but not in the release",
+            PlanErrorKind::UndefinedApplications(make_set(missing)),
             file,
         )),
         (true, false) => Err(make_error(
-            tag(
-                "circular_dependencies",
-                name_vsns(make_set(circular.clone())),
-            ),
-            "applications depend on each other in a circle",
+            PlanErrorKind::CircularDependencies(name_vsns(make_set(circular.clone()))),
             file,
         )),
         (false, false) => Err(make_error(
-            tag(
-                "apps",
-                Term::list(vec![
-                    tag(
-                        "circular_dependencies",
-                        name_vsns(make_set(circular.clone())),
-                    ),
-                    tag("undefined_applications", atoms(&make_set(missing))),
-                ]),
-            ),
-            "circular and undefined applications",
+            PlanErrorKind::CircularAndUndefined {
+                circular: name_vsns(make_set(circular)),
+                undefined: make_set(missing),
+            },
             file,
         )),
     }
