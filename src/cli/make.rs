@@ -219,7 +219,12 @@ pub fn relup_json(relup: &Relup) -> Value {
 
 /// A planning error: OTP's reason tag as the code, `{error, Module, Reason}` as the reason.
 fn plan_problem(e: &PlanError) -> Problem {
-    let mut p = Problem::from_term(&e.reason(), "plan_error", &e.kind.to_string(), e.file.as_deref());
+    let mut p = Problem::from_term(
+        &e.reason(),
+        "plan_error",
+        &e.kind.to_string(),
+        e.file.as_deref(),
+    );
     p.reason = Some(json::term(&e.to_term()));
     p.line_col = e.position.map(|(l, c)| (l as usize, c as usize));
     p

@@ -105,7 +105,10 @@ fn document(sim: &Simulation, from: &str, to: &str) -> Value {
         "to": to,
         "result": outcome,
         "node_unchanged": sim.node_unchanged,
-        "events": sim.events.iter().map(|e| json!({"index": e.index, "text": e.text})).collect::<Vec<_>>(),
+        "events": sim.events.iter().map(|e| {
+            let tag = serde_json::to_value(&e.kind).ok().and_then(|v| v.get("event").cloned());
+            json!({"index": e.index, "event": tag, "text": e.kind.to_string()})
+        }).collect::<Vec<_>>(),
         "hazards": sim.hazards.iter().map(|h| {
             let mut v = serde_json::to_value(h).unwrap_or(Value::Null);
             v["message"] = json!(describe(h));
@@ -135,7 +138,10 @@ fn document(sim: &Simulation, from: &str, to: &str) -> Value {
         },
     });
     let errors: Vec<Problem> = match &sim.outcome {
-        Err(e) => vec![Problem::new("execution_failed", e.clone())],
+        Err(e) => vec![Problem::new(
+            "execution_failed",
+            relup::exec::with_source(e),
+        )],
         Ok(_) => Vec::new(),
     };
     json::document("simulate", sim.outcome.is_ok(), fields, &errors, &[])

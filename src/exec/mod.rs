@@ -22,12 +22,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use loader::{ChildRef, Loader, Pid};
-pub use sim::{Event, Fault, Hazard, NodeState, SimError, SimulatedRuntime};
-pub use simulate::{SimulateError, Simulation, describe, select_script, simulate};
+pub use sim::{Event, EventKind, Fault, Hazard, NodeState, SimError, SimulatedRuntime};
+pub use simulate::{SimulateError, Simulation, describe, select_script, simulate, with_source};
 
 /// The simulated node's state types.
 pub mod sim_types {
-    pub use super::sim::{ChildSpec, LoadedModule, NodeState, Process, Status};
+    pub use super::sim::{ChildSpec, LoadedModule, MAX_STATE_TERMS, NodeState, Process, Status};
 }
 
 use crate::instr::{Atom, CodeChangeMode, LowLevel, PurgeMethod, Timeout};
@@ -56,7 +56,7 @@ pub struct Report {
 }
 
 /// Why an evaluation stopped.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ExecError<E: std::error::Error + 'static> {
     /// `{error, {old_processes, Mod}}`: the soft_purge pre-check refused; nothing ran.
     #[error(

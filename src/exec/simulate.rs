@@ -2,17 +2,15 @@
 //! [`SimulatedRuntime`], and report the trace, the hazards and the final state, in words or
 //! as data.
 
-use serde::Serialize;
-
 use super::*;
 
 /// The outcome of simulating an upgrade on a scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Simulation {
     /// `up` or `down`, and the versions.
     pub direction: String,
     /// The report, or why evaluation stopped.
-    pub outcome: Result<Report, String>,
+    pub outcome: Result<Report, ExecError<SimError>>,
     /// True when the node ends exactly as it started (a failure before the point of no
     /// return).
     pub node_unchanged: bool,
@@ -78,15 +76,7 @@ pub fn simulate(
             let unpurged = report.unpurged.clone();
             (Ok(report), unpurged)
         }
-        Err(e) => (
-            Err(format!(
-                "{e}{}",
-                std::error::Error::source(&e)
-                    .map(|s| format!(": {s}"))
-                    .unwrap_or_default()
-            )),
-            Vec::new(),
-        ),
+        Err(e) => (Err(e), Vec::new()),
     };
     if outcome.is_ok() {
         node.finish(&unpurged);
@@ -108,8 +98,8 @@ impl Simulation {
         let mut out = format!("simulating {}\n\ntrace:\n", self.direction);
         for e in &self.events {
             match e.index {
-                Some(i) => out.push_str(&format!("  [{i:>2}] {}\n", e.text)),
-                None => out.push_str(&format!("       {}\n", e.text)),
+                Some(i) => out.push_str(&format!("  [{i:>2}] {}\n", e.kind)),
+                None => out.push_str(&format!("       {}\n", e.kind)),
             }
         }
         out.push_str(&match &self.outcome {
@@ -135,10 +125,12 @@ impl Simulation {
                 )
             }
             Err(e) if self.node_unchanged => format!(
-                "\nresult: failed: {e}\nthe node is left as it was (nothing ran past the point of no return)\n"
+                "\nresult: failed: {}\nthe node is left as it was (nothing ran past the point of no return)\n",
+                with_source(e)
             ),
             Err(e) => format!(
-                "\nresult: failed: {e}\nthe final state below is the node when evaluation stopped, before that restart\n"
+                "\nresult: failed: {}\nthe final state below is the node when evaluation stopped, before that restart\n",
+                with_source(e)
             ),
         });
         out.push_str("\nhazards:\n");
@@ -186,6 +178,14 @@ impl Simulation {
             ));
         }
         out
+    }
+}
+
+/// An error and the error it wraps, in one sentence.
+pub fn with_source(e: &dyn std::error::Error) -> String {
+    match e.source() {
+        Some(s) => format!("{e}: {s}"),
+        None => e.to_string(),
     }
 }
 

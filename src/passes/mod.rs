@@ -160,13 +160,19 @@ pub fn translate_terms(
     let scripts: Vec<Vec<&Term<'_>>> = scripts
         .iter()
         .map(|s| match &s.kind {
-            TermKind::String(_) => Ok(strings.next().map(|c| c.iter().collect()).unwrap_or_default()),
+            TermKind::String(_) => Ok(strings
+                .next()
+                .map(|c| c.iter().collect())
+                .unwrap_or_default()),
             // `expand_script/1`: an instruction that is a list is spliced into the script.
             TermKind::List(items, None) => Ok(items
                 .iter()
                 .flat_map(|i| -> Vec<&Term<'_>> {
                     match &i.kind {
-                        TermKind::String(_) => strings.next().map(|c| c.iter().collect()).unwrap_or_default(),
+                        TermKind::String(_) => strings
+                            .next()
+                            .map(|c| c.iter().collect())
+                            .unwrap_or_default(),
                         TermKind::List(inner, None) => inner.iter().collect(),
                         _ => vec![i],
                     }

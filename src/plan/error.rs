@@ -286,8 +286,8 @@ fn where_(file: &Option<PathBuf>, position: &Option<(u32, u32)>) -> String {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}{kind}", where_(.file, .position))]
 pub struct PlanError {
-    /// What went wrong.
-    pub kind: PlanErrorKind,
+    /// What went wrong (boxed: errors travel in `Result`s that are mostly `Ok`).
+    pub kind: Box<PlanErrorKind>,
     /// The file concerned, when there is one.
     pub file: Option<PathBuf>,
     /// The 1-based line and column in `file` of what the error is about, when known (the
@@ -299,7 +299,7 @@ impl PlanError {
     /// An error about `file`.
     pub fn at(kind: PlanErrorKind, file: &Path) -> Self {
         PlanError {
-            kind,
+            kind: Box::new(kind),
             file: Some(file.to_path_buf()),
             position: None,
         }
@@ -310,7 +310,7 @@ impl PlanError {
     pub fn translate(e: TranslateError, place: Option<(PathBuf, (u32, u32))>) -> Self {
         let (file, position) = place.map_or((None, None), |(f, p)| (Some(f), Some(p)));
         PlanError {
-            kind: PlanErrorKind::Translate(Box::new(e)),
+            kind: Box::new(PlanErrorKind::Translate(Box::new(e))),
             file,
             position,
         }
@@ -328,7 +328,7 @@ impl PlanError {
 
     /// The translation error, when translation failed.
     pub fn translate_error(&self) -> Option<&TranslateError> {
-        match &self.kind {
+        match &*self.kind {
             PlanErrorKind::Translate(e) => Some(e),
             _ => None,
         }

@@ -101,7 +101,9 @@ pub fn make_relup(
     }
     if options.warnings_as_errors && !warnings.is_empty() {
         return Err(PlanError {
-            kind: PlanErrorKind::WarningsAsErrors(warnings.iter().map(|w| w.term.clone()).collect()),
+            kind: Box::new(PlanErrorKind::WarningsAsErrors(
+                warnings.iter().map(|w| w.term.clone()).collect(),
+            )),
             file: None,
             position: None,
         });

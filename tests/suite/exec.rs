@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use relup::cases::run_case;
 use relup::exec::scenario::Scenario;
 use relup::exec::{
-    ExecOptions, Fault, Hazard, Pid, SimulatedRuntime, Simulation, select_script, simulate,
+    EventKind, ExecError, ExecOptions, Fault, Hazard, Pid, SimError, SimulatedRuntime, Simulation,
+    select_script, simulate,
 };
 use relup::files::decode_relup;
 use relup::instr::{Instruction, LowLevel, decode_instruction};
@@ -135,18 +136,18 @@ fn gen_server_keeps_its_pid_and_gets_the_new_state_shape() {
 #[test]
 fn supervisor_update_knows_the_new_child_but_starts_it_only_on_restart_child() {
     let sim = run("c_supervisor", &[]);
-    let texts: Vec<&str> = sim.events.iter().map(|e| e.text.as_str()).collect();
-    let reread = texts
+    let reread = sim
+        .events
         .iter()
-        .position(|t| t.contains("re-reads its child specs"))
+        .position(|e| {
+            matches!(&e.kind, EventKind::ChildSpecsReread { added, kept, .. }
+                if *added == ["new_worker"] && *kept == ["old_worker"])
+        })
         .unwrap();
-    assert!(
-        texts[reread].contains("added, not started: [new_worker]")
-            && texts[reread].contains("still running: [old_worker]")
-    );
-    let started = texts
+    let started = sim
+        .events
         .iter()
-        .position(|t| t.contains("starts child new_worker"))
+        .position(|e| matches!(&e.kind, EventKind::ChildStarted { id, .. } if id.as_str() == "new_worker"))
         .unwrap();
     assert!(started > reread);
     let (_, old) = process(&sim, "old_worker");
@@ -158,20 +159,28 @@ fn supervisor_update_knows_the_new_child_but_starts_it_only_on_restart_child() {
 #[test]
 fn downgrade_runs_dynamic_code_change_before_the_load_and_static_after() {
     let sim = run("d_downgrade_static_dynamic", &[]);
-    let at = |needle: &str| {
+    let at = |load: bool, name: &str| {
         sim.events
             .iter()
-            .position(|e| e.text.starts_with(needle))
-            .unwrap_or_else(|| panic!("{needle}"))
+            .position(|e| match &e.kind {
+                EventKind::Load { module, .. } => load && module.as_str() == name,
+                EventKind::CodeChange { module, .. } => !load && module.as_str() == name,
+                _ => false,
+            })
+            .unwrap_or_else(|| panic!("{name}"))
     };
-    assert!(at("code_change dyn") < at("load dyn"));
-    assert!(at("load stat") < at("code_change stat"));
+    assert!(at(false, "dyn") < at(true, "dyn"));
+    assert!(at(true, "stat") < at(false, "stat"));
     let (_, stat) = process(&sim, "stat");
     assert_eq!(
         stat.state.as_ref().unwrap(),
         &parse_term("{stat_state,9}").unwrap()
     );
-    assert!(sim.events.iter().any(|e| e.text.contains("Vsn {down,1}")));
+    assert!(
+        sim.events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::CodeChange { vsn, .. } if vsn == "{down,1}"))
+    );
 }
 
 #[test]
@@ -305,13 +314,13 @@ fn faults_at_every_instruction_index() {
                     "{name}: failure at {i} (before point_of_no_return) changed the node"
                 );
                 assert!(
-                    err.contains("before point_of_no_return"),
-                    "{name} {i}: {err}"
+                    matches!(err, ExecError::BeforePointOfNoReturn { index, source: SimError::Injected(j) } if *index == i && *j == i),
+                    "{name} {i}: {err:?}"
                 );
             } else {
                 assert!(
-                    err.contains(&format!("instruction {i} failed after point_of_no_return")),
-                    "{name} {i}: {err}"
+                    matches!(err, ExecError::AfterPointOfNoReturn { index, source: SimError::Injected(j) } if *index == i && *j == i),
+                    "{name} {i}: {err:?}"
                 );
             }
             // A timeout only fails suspends and code_changes; when it fails one before the
@@ -325,9 +334,16 @@ fn faults_at_every_instruction_index() {
             for p in &names {
                 let killed = sim(&[Fault::Kill(i, p.as_str().into())]);
                 if let Err(e) = &killed.outcome {
+                    let index = match e {
+                        ExecError::BeforePointOfNoReturn { index, .. }
+                        | ExecError::AfterPointOfNoReturn { index, .. }
+                        | ExecError::CodeChangeFailed { index, .. }
+                        | ExecError::IllegalAfterPointOfNoReturn { index, .. } => Some(*index),
+                        _ => None,
+                    };
                     assert!(
-                        e.contains("instruction") || e.contains("point_of_no_return"),
-                        "{name} kill {p} at {i}: {e}"
+                        index.is_some_and(|n| n >= i),
+                        "{name} kill {p} at {i}: {e:?}"
                     );
                 }
             }
@@ -348,11 +364,11 @@ fn code_change_timeout_after_the_point_of_no_return_restarts_the_node() {
     let sim = run("b_gen_server", &[Fault::Timeout(cc)]);
     let err = sim.outcome.unwrap_err();
     assert!(
-        err.contains(&format!(
-            "code_change of srv failed in <0.81.0> at instruction {cc}"
-        )),
-        "{err}"
+        matches!(&err, ExecError::CodeChangeFailed { index, pid, module, source: SimError::Timeout(_) }
+            if *index == cc && pid.to_string() == "<0.81.0>" && module.as_str() == "srv"),
+        "{err:?}"
     );
+    assert!(!err.node_unchanged());
     assert!(
         sim.hazards
             .iter()

@@ -21,6 +21,7 @@
 //! The node state ([`NodeState`]) is what a failure before the point of no return must leave
 //! untouched; object code read before it is kept apart (release_handler holds it in memory).
 
+mod event;
 mod hazard;
 mod runtime;
 mod state;
@@ -37,6 +38,7 @@ use super::scenario::{
 use crate::instr::{Atom, CodeChangeMode, LowLevel, Mfa, SyncTarget, Timeout};
 use crate::term::Term;
 
+pub use event::{Event, EventKind};
 pub use hazard::Hazard;
 pub use state::*;
 
@@ -192,10 +194,10 @@ impl SimulatedRuntime {
         &self.scenario.release
     }
 
-    fn event(&mut self, text: String) {
+    fn event(&mut self, kind: EventKind) {
         self.events.push(Event {
             index: Some(self.index),
-            text,
+            kind,
         });
     }
 
@@ -241,9 +243,12 @@ impl SimulatedRuntime {
         let victims = self.executing(module, version);
         for pid in &victims {
             let name = self.name(*pid);
-            self.event(format!(
-                "kill {pid} ({name}): it runs {module} {version}, whose code is purged"
-            ));
+            self.event(EventKind::KilledByPurge {
+                pid: *pid,
+                name: name.clone(),
+                module: module.clone(),
+                version: version.to_string(),
+            });
             self.hazards.push(Hazard::KilledByPurge {
                 index: self.index,
                 pid: *pid,
@@ -268,17 +273,19 @@ impl SimulatedRuntime {
             for (m, v) in p.runs.iter_mut() {
                 if let Some(cur) = modules.get(m).and_then(|l| l.current.clone()) {
                     if *v != cur {
-                        moved.push(format!(
-                            "{pid} ({}) moves to {m} {cur} at its next message",
-                            p.name
-                        ));
+                        moved.push(EventKind::MovesToCurrent {
+                            pid: *pid,
+                            name: p.name.clone(),
+                            module: m.clone(),
+                            vsn: cur.clone(),
+                        });
                         *v = cur;
                     }
                 }
             }
         }
-        for text in moved {
-            self.event(text);
+        for kind in moved {
+            self.event(kind);
         }
         self.track_windows(self.index);
     }

@@ -10,7 +10,9 @@ impl Loader for SimulatedRuntime {
             self.next_messages();
         }
         self.index = index;
-        self.event(format!("{instruction}"));
+        self.event(EventKind::Instruction {
+            instruction: instruction.clone(),
+        });
         let kills: Vec<Atom> = self
             .faults
             .iter()
@@ -21,7 +23,10 @@ impl Loader for SimulatedRuntime {
             .collect();
         for name in kills {
             if let Some(pid) = self.pid_named(&name.to_term()) {
-                self.event(format!("fault: {pid} ({name}) dies"));
+                self.event(EventKind::FaultKill {
+                    pid,
+                    name: name.clone(),
+                });
                 self.kill(pid, "killed by fault injection");
             }
         }
@@ -44,10 +49,11 @@ impl Loader for SimulatedRuntime {
         for m in modules {
             self.staged.insert(m.clone(), v.clone());
         }
-        self.event(format!(
-            "read object code of {application} {v}: {} module(s), nothing loaded yet",
-            modules.len()
-        ));
+        self.event(EventKind::ReadObjectCode {
+            application: application.clone(),
+            vsn: v,
+            modules: modules.len(),
+        });
         Ok(())
     }
 
@@ -57,9 +63,7 @@ impl Loader for SimulatedRuntime {
     }
 
     fn point_of_no_return(&mut self) -> Result<(), SimError> {
-        self.event(
-            "point of no return: from here a failure restarts the node into the old release".into(),
-        );
+        self.event(EventKind::PointOfNoReturn);
         Ok(())
     }
 
@@ -89,11 +93,11 @@ impl Loader for SimulatedRuntime {
             },
         );
         self.changed.push(module.clone());
-        let was = loaded.current.map_or_else(
-            || "not loaded before".to_string(),
-            |c| format!("{c} becomes old code"),
-        );
-        self.event(format!("load {module} {vsn} ({was})"));
+        self.event(EventKind::Load {
+            module: module.clone(),
+            vsn,
+            previous: loaded.current,
+        });
         Ok(())
     }
 
@@ -112,10 +116,11 @@ impl Loader for SimulatedRuntime {
             }
             return Ok(true);
         }
-        self.event(format!(
-            "old code {module} {old} stays: still run by {}",
-            users.join(", ")
-        ));
+        self.event(EventKind::OldCodeStays {
+            module: module.clone(),
+            old,
+            users,
+        });
         self.hazards.push(Hazard::SoftPurgeRefused {
             index: self.index,
             module: module.clone(),
@@ -131,7 +136,10 @@ impl Loader for SimulatedRuntime {
         if let Some(l) = self.state.modules.get_mut(module) {
             l.old = None;
         }
-        self.event(format!("purge {module}: old code {old} removed"));
+        self.event(EventKind::Purge {
+            module: module.clone(),
+            old,
+        });
         Ok(killed)
     }
 
@@ -140,7 +148,9 @@ impl Loader for SimulatedRuntime {
             l.old = l.current.take();
         }
         self.changed.push(module.clone());
-        self.event(format!("delete {module}: its current code becomes old"));
+        self.event(EventKind::Delete {
+            module: module.clone(),
+        });
         Ok(())
     }
 
@@ -189,9 +199,10 @@ impl Loader for SimulatedRuntime {
     fn suspend(&mut self, pid: Pid, _timeout: Timeout) -> Result<(), SimError> {
         if self.faulted(|f| *f == Fault::Timeout(self.index)) {
             let name = self.name(pid);
-            self.event(format!(
-                "suspend {pid} ({name}) times out: left running, will not be code-changed"
-            ));
+            self.event(EventKind::SuspendTimeout {
+                pid,
+                name: name.clone(),
+            });
             self.hazards.push(Hazard::NotSuspended {
                 index: self.index,
                 pid,
@@ -207,7 +218,7 @@ impl Loader for SimulatedRuntime {
             .ok_or(SimError::NoProc(pid))?;
         p.status = Status::Suspended;
         let name = p.name.clone();
-        self.event(format!("suspend {pid} ({name})"));
+        self.event(EventKind::Suspend { pid, name });
         Ok(())
     }
 
@@ -229,9 +240,12 @@ impl Loader for SimulatedRuntime {
                 module: module.clone(),
                 reason: e.to_string(),
             });
-            s.event(format!(
-                "code_change of {module} in {pid} ({name}) fails: {e}"
-            ));
+            s.event(EventKind::CodeChangeFailed {
+                module: module.clone(),
+                pid,
+                name: name.clone(),
+                reason: e.to_string(),
+            });
             Err(e)
         };
         if self.faulted(|f| *f == Fault::Timeout(index)) {
@@ -296,7 +310,15 @@ impl Loader for SimulatedRuntime {
             } else {
                 format!("{{down,{target}}}")
             };
-            self.event(format!("code_change {module} in {pid} ({name}), Vsn {vsn_arg}, Extra {extra}: state {old_state} -> {new_state}"));
+            self.event(EventKind::CodeChange {
+                module: module.clone(),
+                pid,
+                name: name.clone(),
+                vsn: vsn_arg,
+                extra: extra.clone(),
+                old_state,
+                new_state: new_state.clone(),
+            });
             if let Some(pm) = self.state.processes.get_mut(&pid) {
                 pm.state = Some(new_state);
                 pm.state_vsn = Some(target);
@@ -317,7 +339,7 @@ impl Loader for SimulatedRuntime {
             .ok_or(SimError::NoProc(pid))?;
         p.status = Status::Running;
         let name = p.name.clone();
-        self.event(format!("resume {pid} ({name})"));
+        self.event(EventKind::Resume { pid, name });
         Ok(())
     }
 
@@ -334,7 +356,11 @@ impl Loader for SimulatedRuntime {
                 continue;
             };
             self.kill(pid, "shutdown");
-            self.event(format!("supervisor {sup} terminates child {id} ({pid})"));
+            self.event(EventKind::ChildTerminated {
+                supervisor: sup.to_string(),
+                id: id.clone(),
+                pid,
+            });
             out.push(ChildRef {
                 supervisor: sup,
                 id,
@@ -345,10 +371,11 @@ impl Loader for SimulatedRuntime {
 
     fn restart_child(&mut self, child: &ChildRef) -> Result<(), SimError> {
         let pid = self.start_child(child.supervisor, &child.id)?;
-        self.event(format!(
-            "supervisor {} restarts child {} as {pid}",
-            child.supervisor, child.id
-        ));
+        self.event(EventKind::ChildRestarted {
+            supervisor: child.supervisor.to_string(),
+            id: child.id.clone(),
+            pid,
+        });
         Ok(())
     }
 
@@ -356,29 +383,19 @@ impl Loader for SimulatedRuntime {
         match mfa.module.as_str() {
             "supervisor" => self.supervisor_apply(mfa),
             _ => {
-                self.event(format!(
-                    "apply {}:{}{}: not modelled, no effect on the simulated node",
-                    mfa.module, mfa.function, mfa.args
-                ));
+                self.event(EventKind::ApplyNotModelled { mfa: mfa.clone() });
                 Ok(())
             }
         }
     }
 
     fn sync_nodes(&mut self, id: &Term<'static>, _target: &SyncTarget) -> Result<(), SimError> {
-        self.event(format!(
-            "sync_nodes {id}: the other nodes are not simulated"
-        ));
+        self.event(EventKind::SyncNodes { id: id.clone() });
         Ok(())
     }
 
     fn restart_emulator(&mut self, new_emulator: bool) -> Result<(), SimError> {
-        let what = if new_emulator {
-            "restart into a new emulator (new erts and core applications), then continue"
-        } else {
-            "restart the emulator into the new release: every process restarts"
-        };
-        self.event(what.to_string());
+        self.event(EventKind::RestartEmulator { new_emulator });
         Ok(())
     }
 }

@@ -77,15 +77,6 @@ pub struct NodeState {
     pub supervisors: BTreeMap<Pid, Vec<ChildSpec>>,
 }
 
-/// One thing that happened, for the trace.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Event {
-    /// The instruction being evaluated (none for the analysis after the script).
-    pub index: Option<usize>,
-    /// What happened.
-    pub text: String,
-}
-
 /// An operation the simulator refuses, or an injected fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimError {

@@ -82,7 +82,11 @@ impl SimulatedRuntime {
         match mfa.function.as_str() {
             "restart_child" => {
                 let pid = self.start_child(sup_pid, &id)?;
-                self.event(format!("supervisor {sup} starts child {id} as {pid}"));
+                self.event(EventKind::ChildStarted {
+                    supervisor: sup.to_string(),
+                    id: id.clone(),
+                    pid,
+                });
             }
             "terminate_child" => {
                 let child = self
@@ -93,16 +97,23 @@ impl SimulatedRuntime {
                     .and_then(|c| c.pid);
                 if let Some(pid) = child {
                     self.kill(pid, "shutdown");
-                    self.event(format!("supervisor {sup} terminates child {id} ({pid})"));
+                    self.event(EventKind::ChildTerminated {
+                        supervisor: sup.to_string(),
+                        id: id.clone(),
+                        pid,
+                    });
                 }
             }
             "delete_child" => {
                 if let Some(specs) = self.state.supervisors.get_mut(&sup_pid) {
                     specs.retain(|c| c.id != id || c.pid.is_some());
                 }
-                self.event(format!("supervisor {sup} deletes child spec {id}"));
+                self.event(EventKind::ChildSpecDeleted {
+                    supervisor: sup.to_string(),
+                    id: id.clone(),
+                });
             }
-            other => self.event(format!("apply supervisor:{other}: not modelled, no effect")),
+            _ => self.event(EventKind::ApplyNotModelled { mfa: mfa.clone() }),
         }
         Ok(())
     }
@@ -122,9 +133,11 @@ impl SimulatedRuntime {
             .get(&(module.clone(), vsn.clone()))
             .cloned()
         else {
-            self.event(format!(
-                "{pid}: no child specs known for {module} {vsn}; children unchanged"
-            ));
+            self.event(EventKind::NoChildSpecs {
+                pid,
+                module: module.clone(),
+                vsn,
+            });
             return;
         };
         let old = self.state.supervisors.remove(&pid).unwrap_or_default();
@@ -154,7 +167,13 @@ impl SimulatedRuntime {
             .filter(|o| !new_specs.iter().any(|(id, _)| *id == o.id))
             .map(|o| o.id.to_string())
             .collect();
-        self.event(format!("{pid} re-reads its child specs ({module} {vsn}): added, not started: [{}]; removed from the specs but still running: [{}]", added.join(","), kept.join(",")));
+        self.event(EventKind::ChildSpecsReread {
+            pid,
+            module: module.clone(),
+            vsn,
+            added,
+            kept,
+        });
         self.state.supervisors.insert(pid, merged);
     }
 }

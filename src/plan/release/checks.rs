@@ -44,6 +44,9 @@ pub(super) fn make_set<T: PartialEq>(items: Vec<T>) -> Vec<T> {
     out
 }
 
+/// The error a duplicate name makes.
+type KindOf = fn(Term<'static>) -> PlanErrorKind;
+
 /// The names an application declares (registered processes, included applications).
 type NamesOf = fn(&AppRecord) -> &[Atom];
 
@@ -73,7 +76,7 @@ pub(super) fn check_applications(
     }
     // dupl_regs, then dupl_incls: {Name, App, AppVsn, Dir} for every registered name and
     // every included application.
-    let checks: [(fn(Term<'static>) -> PlanErrorKind, NamesOf); 2] = [
+    let checks: [(KindOf, NamesOf); 2] = [
         (PlanErrorKind::DuplicateRegister, |a| &a.regs),
         (PlanErrorKind::DuplicateInclude, |a| &a.includes),
     ];

@@ -213,9 +213,7 @@ fn atom_list_p(t: &Term<'_>) -> Option<Vec<Atom>> {
 }
 
 fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), PlanError> {
-    let bad = || {
-        make_error(PlanErrorKind::BadlyFormattedRelease, file)
-    };
+    let bad = || make_error(PlanErrorKind::BadlyFormattedRelease, file);
     let Some([tag_t, name_vsn, erts, appl]) = term.as_tuple() else {
         return Err(bad());
     };
@@ -226,15 +224,11 @@ fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), Plan
         return Err(bad());
     }
     let own = |t: &Term<'_>| t.clone().into_owned();
-    let name = string_p(name).ok_or_else(|| {
-        make_error(PlanErrorKind::IllegalName(own(name)), file)
-    })?;
-    let vsn = string_p(vsn).ok_or_else(|| {
-        make_error(PlanErrorKind::IllegalVsn(own(vsn)), file)
-    })?;
-    let erts_vsn = string_p(evsn).ok_or_else(|| {
-        make_error(PlanErrorKind::IllegalErtsVsn(own(evsn)), file)
-    })?;
+    let name =
+        string_p(name).ok_or_else(|| make_error(PlanErrorKind::IllegalName(own(name)), file))?;
+    let vsn = string_p(vsn).ok_or_else(|| make_error(PlanErrorKind::IllegalVsn(own(vsn)), file))?;
+    let erts_vsn =
+        string_p(evsn).ok_or_else(|| make_error(PlanErrorKind::IllegalErtsVsn(own(evsn)), file))?;
     let items = appl.list_items().unwrap_or_default();
     let mut applications = Vec::new();
     let mut incl_apps = Vec::new();

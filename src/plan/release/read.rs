@@ -112,7 +112,10 @@ pub(super) fn collect_applications(
         return Ok(ok);
     }
     errs.reverse();
-    Err(make_error(PlanErrorKind::ApplicationsUnreadable(errs), file))
+    Err(make_error(
+        PlanErrorKind::ApplicationsUnreadable(errs),
+        file,
+    ))
 }
 
 /// Searches the path for `<Name>.app` with version `vsn` (`read_application/6`).
