@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{ModuleChange, PROCESS_BEHAVIOURS, module_changes};
 use crate::beam::Beam;
+use crate::diagnostic::Code;
 use crate::files::{Appup, Clause};
 use crate::instr::{Change, Instruction};
 
@@ -16,14 +17,14 @@ pub struct Finding {
     pub error: bool,
     /// A stable code: `no_clause`, `uncovered_module`, `no_code_change`, `load_order`,
     /// `unchanged_module`, `update_kind`.
-    pub code: &'static str,
+    pub code: Code,
     /// The module concerned, if any.
     pub module: Option<String>,
     /// What is wrong and what to do.
     pub message: String,
 }
 
-fn finding(error: bool, code: &'static str, module: Option<&str>, message: String) -> Finding {
+fn finding(error: bool, code: Code, module: Option<&str>, message: String) -> Finding {
     Finding {
         error,
         code,
@@ -46,13 +47,13 @@ pub fn lint(
             Ok(Some(clause)) => out.extend(lint_clause(clause, &changes, old, new, list)),
             Ok(None) => out.push(finding(
                 true,
-                "no_clause",
+                Code::NoClause,
                 None,
                 format!(
                     "no {list} entry matches version {old_vsn}: make_relup fails with no_relup"
                 ),
             )),
-            Err(e) => out.push(finding(true, "no_clause", None, e.to_string())),
+            Err(e) => out.push(finding(true, Code::NoClause, None, e.to_string())),
         }
     }
     out
@@ -85,7 +86,7 @@ fn lint_clause(
         if !restarts_app && !named.contains_key(m) {
             out.push(finding(
                 true,
-                "uncovered_module",
+                Code::UncoveredModule,
                 Some(m),
                 format!(
                     "{m} is {} but the {list} entry has no instruction for it: its old code would keep running",
@@ -102,7 +103,7 @@ fn lint_clause(
         let Some(change) = changes.get(m) else {
             out.push(finding(
                 false,
-                "unchanged_module",
+                Code::UnchangedModule,
                 Some(m),
                 format!("{m} has an instruction but its beam did not change"),
             ));
@@ -125,7 +126,7 @@ fn lint_clause(
             } if !exports_cc => {
                 out.push(finding(
                     true,
-                    "no_code_change",
+                    Code::NoCodeChange,
                     Some(m),
                     format!(
                         "{{update, {m}, {{advanced, _}}}} but {m} exports no code_change/3,4 or system_code_change/4: the upgrade fails after the point of no return"
@@ -135,7 +136,7 @@ fn lint_clause(
             Instruction::LoadModule { .. } if process && *change == ModuleChange::Changed => {
                 out.push(finding(
                     false,
-                    "update_kind",
+                    Code::UpdateKind,
                     Some(m),
                     format!("{m} runs processes ({}): load_module never suspends them; {{update, {m}, ...}} does", beam.behaviours().join(", ")),
                 ));
@@ -143,7 +144,7 @@ fn lint_clause(
             Instruction::Update { .. } if !process && !exports_cc => {
                 out.push(finding(
                     false,
-                    "update_kind",
+                    Code::UpdateKind,
                     Some(m),
                     format!("{m} is not a process behaviour: update finds no process to suspend; load_module is enough"),
                 ));
@@ -172,7 +173,7 @@ fn lint_clause(
             if !old_has && !loaded_first {
                 out.push(finding(
                     true,
-                    "load_order",
+                    Code::LoadOrder,
                     Some(m),
                     format!(
                         "{m}'s new code calls {}:{}/{}, which the old {} lacks: add {} to {m}'s DepMods so it is loaded first",

@@ -273,7 +273,7 @@ fn run_lint(old: &[PathBuf], new: &Path, as_json: bool) -> Result<ExitCode, CliE
                 );
                 let p = Problem {
                     file: Some(shown.clone()),
-                    ..Problem::new(f.code, f.message)
+                    ..Problem::new(f.code.as_str(), f.message)
                 };
                 if f.error {
                     errors.push(p);

@@ -1,5 +1,6 @@
 //! `relup translate`: oracle case files, or one appup entry.
 
+use relup::diagnostic::Code;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -153,7 +154,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         Err(e) => {
             report.add(
                 &Diagnostic::error(
-                    "invalid_regex",
+                    Code::InvalidRegex,
                     None,
                     format!("{e}; OTP crashes on this entry before it reaches one for {from}"),
                 ),

@@ -1,6 +1,7 @@
 //! `.app` files: `{application, Name, [{Key, Value}]}` (grammar/app_rel.ebnf), with the
 //! checks `systools_make` makes on the keys release handling reads.
 
+use crate::diagnostic::Code;
 use serde::Serialize;
 
 use super::fields::Sink;
@@ -38,14 +39,18 @@ pub fn decode_app(
     let mut sink = Sink::default();
     let Some(first) = terms.first() else {
         sink.0.push(Diagnostic::error(
-            "empty_file",
+            Code::EmptyFile,
             None,
             "the file holds no term; an .app holds {application, Name, [{Key, Value}]}.",
         ));
         return (None, sink.0);
     };
     for extra in &terms[1..] {
-        sink.error("extra_term", extra, "an .app file holds exactly one term");
+        sink.error(
+            Code::ExtraTerm,
+            extra,
+            "an .app file holds exactly one term",
+        );
     }
     // app ::= "{" "application" "," atom "," "[" ( app_key ( "," app_key )* )? "]" "}"
     let Some([tag, name, props]) = first
@@ -53,18 +58,18 @@ pub fn decode_app(
         .filter(|t| t.len() == 3 && t[0].is_atom("application"))
     else {
         sink.error(
-            "bad_app",
+            Code::BadApp,
             first,
             "an .app holds {application, Name, [{Key, Value}]}",
         );
         return (None, sink.0);
     };
     let _ = tag;
-    let name = sink.atom(name, "bad_app_name", "the application name");
+    let name = sink.atom(name, Code::BadAppName, "the application name");
     if let (Some(n), Some(expected)) = (&name, expected_name) {
         if n.as_str() != expected {
             sink.warning(
-                "app_name_mismatch",
+                Code::AppNameMismatch,
                 first,
                 format!("the file is named {expected}.app but holds application {n}"),
             );
@@ -81,14 +86,14 @@ pub fn decode_app(
         r#mod: None,
     };
     let mut has_vsn = false;
-    if let Some(items) = sink.list(props, "bad_app_keys", "the application keys") {
+    if let Some(items) = sink.list(props, Code::BadAppKeys, "the application keys") {
         for item in items {
             has_vsn |= app_key(&mut sink, item, &mut app);
         }
     }
     if !has_vsn && !sink.has_errors() {
         sink.error(
-            "missing_vsn",
+            Code::MissingVsn,
             first,
             "the application has no vsn key; systools needs one",
         );
@@ -101,7 +106,7 @@ pub fn decode_app(
 fn app_key(sink: &mut Sink, item: &Term<'_>, app: &mut App) -> bool {
     let Some([key, value]) = item.as_tuple() else {
         sink.error(
-            "bad_app_key",
+            Code::BadAppKey,
             item,
             format!("an application key is {{Key, Value}}, found {item}"),
         );
@@ -109,32 +114,34 @@ fn app_key(sink: &mut Sink, item: &Term<'_>, app: &mut App) -> bool {
     };
     match key.as_atom() {
         Some("vsn") => {
-            app.vsn = sink.string(value, "bad_app_vsn", "vsn").unwrap_or_default();
+            app.vsn = sink
+                .string(value, Code::BadAppVsn, "vsn")
+                .unwrap_or_default();
             return true;
         }
         Some("description") => {
             app.description = sink
-                .string(value, "bad_app_description", "description")
+                .string(value, Code::BadAppDescription, "description")
                 .unwrap_or_default()
         }
         Some("modules") => {
             app.modules = sink
-                .atoms(value, "bad_app_modules", "modules")
+                .atoms(value, Code::BadAppModules, "modules")
                 .unwrap_or_default()
         }
         Some("applications") => {
             app.applications = sink
-                .atoms(value, "bad_app_applications", "applications")
+                .atoms(value, Code::BadAppApplications, "applications")
                 .unwrap_or_default()
         }
         Some("included_applications") => {
             app.included_applications = sink
-                .atoms(value, "bad_app_included", "included_applications")
+                .atoms(value, Code::BadAppIncluded, "included_applications")
                 .unwrap_or_default();
         }
         Some("registered") => {
             app.registered = sink
-                .atoms(value, "bad_app_registered", "registered")
+                .atoms(value, Code::BadAppRegistered, "registered")
                 .unwrap_or_default()
         }
         Some("mod") => match value.as_tuple() {
@@ -145,14 +152,14 @@ fn app_key(sink: &mut Sink, item: &Term<'_>, app: &mut App) -> bool {
                 ))
             }
             _ => sink.error(
-                "bad_app_mod",
+                Code::BadAppMod,
                 value,
                 format!("mod is {{Module, StartArgs}}, found {value}"),
             ),
         },
         Some(_) => {}
         None => sink.error(
-            "bad_app_key",
+            Code::BadAppKey,
             key,
             format!("an application key is an atom, found {key}"),
         ),

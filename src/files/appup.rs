@@ -5,6 +5,7 @@
 //! `point_of_no_return`, unpaired suspend/resume, `muldef_module`, `undef_module`, ...). Version
 //! keys are strings (exact) or binaries (regular expressions, matched as OTP does).
 
+use crate::diagnostic::Code;
 use serde::Serialize;
 
 use super::version_key::{KeyRegex, compile};
@@ -113,20 +114,20 @@ fn decode(
     let mut sink = Sink::default();
     let Some(first) = terms.first() else {
         sink.0.push(Diagnostic::error(
-            "empty_file",
+            Code::EmptyFile,
             None,
             "the file holds no term; an .appup holds {Vsn, UpFrom, DownTo}.",
         ));
         return (None, sink.0);
     };
     for extra in &terms[1..] {
-        sink.warning("extra_term", extra, "systools reads only the first term of an .appup, and release_handler:upgrade_app rejects a file with more than one");
+        sink.warning(Code::ExtraTerm, extra, "systools reads only the first term of an .appup, and release_handler:upgrade_app rejects a file with more than one");
     }
     // appup ::= "{" vsn "," clauses "," clauses "}"
     // vsn ::= string
     let Some([vsn, up, down]) = first.as_tuple() else {
         sink.error(
-            "bad_appup",
+            Code::BadAppup,
             first,
             format!(
                 "an .appup holds {{Vsn, UpFrom, DownTo}}, found {}",
@@ -141,7 +142,7 @@ fn decode(
         Some(v) => Some(v.into_owned()),
         None => {
             let warning = Diagnostic::warning(
-                "bad_vsn",
+                Code::BadVsn,
                 Some(vsn.span),
                 format!(
                     "the appup version is {}, not a string: systools:make_relup warns bad_vsn and goes on, since it never equals the .app's version",
@@ -167,7 +168,7 @@ fn decode(
             );
             sink.0.push(
                 Diagnostic::warning(
-                    "bad_vsn",
+                    Code::BadVsn,
                     Some(first.as_tuple().map_or(first.span, |t| t[0].span)),
                     format!("the appup is for version {v} but the .app says {}", app.vsn),
                 )
@@ -214,7 +215,7 @@ fn clauses(
     } else {
         "the DownTo list"
     };
-    let items = sink.list(t, "bad_clauses", what)?;
+    let items = sink.list(t, Code::BadClauses, what)?;
     let mut out = Vec::new();
     let mut earlier = EarlierKeys {
         matches_left: std::cell::Cell::new(SHADOW_MATCH_BUDGET),
@@ -242,7 +243,7 @@ fn clause(
 ) -> Option<Clause> {
     let Some([key, script]) = t.as_tuple() else {
         sink.warning(
-            "malformed_clause",
+            Code::MalformedClause,
             t,
             format!(
                 "an entry is {{Version, Instructions}}; OTP's version lookup skips {}",
@@ -256,7 +257,7 @@ fn clause(
             let pattern = String::from_utf8_lossy(bytes).into_owned();
             if let Err(e) = compile(&pattern) {
                 sink.warning(
-                    "invalid_regex",
+                    Code::InvalidRegex,
                     key,
                     format!("{e}; OTP crashes when it tries this entry"),
                 );
@@ -267,7 +268,7 @@ fn clause(
             Some(s) => VersionKey::Exact(s.into_owned()),
             None => {
                 sink.warning(
-                    "malformed_clause",
+                    Code::MalformedClause,
                     key,
                     format!("a version is a string or a binary (regex); OTP's lookup skips {key}"),
                 );
@@ -276,7 +277,7 @@ fn clause(
         },
     };
     // OTP's lookup selects an entry whatever its script is; translation then fails on it.
-    let Some(items) = sink.list(script, "bad_script", "an entry's instructions") else {
+    let Some(items) = sink.list(script, Code::BadScript, "an entry's instructions") else {
         return Some(Clause {
             version,
             instructions: Vec::new(),
@@ -296,7 +297,7 @@ fn clause(
             Err(e) => {
                 complete = false;
                 sink.0.push(
-                    Diagnostic::error(e.kind.atom(), Some(e.span), e.to_string())
+                    Diagnostic::error(e.kind.code(), Some(e.span), e.to_string())
                         .with_reason(e.reason()),
                 );
             }
@@ -369,7 +370,7 @@ fn check_script(
             _ => String::new(),
         };
         sink.0.push(
-            Diagnostic::error(e.tag(), Some(script.span), format!("{e}{hint}"))
+            Diagnostic::error(e.code(), Some(script.span), format!("{e}{hint}"))
                 .with_reason(e.reason()),
         );
     }
@@ -436,7 +437,7 @@ fn check_shadowed(sink: &mut Sink, earlier: &EarlierKeys, c: &Clause, t: &Term<'
             VersionKey::Regex(r) => format!("<<{r:?}>>"),
         };
         sink.warning(
-            "shadowed_clause",
+            Code::ShadowedClause,
             t,
             format!(
                 "this entry is never used: the earlier entry {} matches every version {} does",

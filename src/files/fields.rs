@@ -1,6 +1,7 @@
 //! Small decoding helpers shared by the file decoders: each checks one field's shape and
 //! records a diagnostic (with the field's span) when it is wrong.
 
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::instr::Atom;
 use crate::term::Term;
@@ -11,12 +12,12 @@ pub struct Sink(pub Vec<Diagnostic>);
 
 impl Sink {
     /// Records an error about `t`.
-    pub fn error(&mut self, code: &'static str, t: &Term<'_>, message: impl Into<String>) {
+    pub fn error(&mut self, code: Code, t: &Term<'_>, message: impl Into<String>) {
         self.0.push(Diagnostic::error(code, Some(t.span), message));
     }
 
     /// Records a warning about `t`.
-    pub fn warning(&mut self, code: &'static str, t: &Term<'_>, message: impl Into<String>) {
+    pub fn warning(&mut self, code: Code, t: &Term<'_>, message: impl Into<String>) {
         self.0
             .push(Diagnostic::warning(code, Some(t.span), message));
     }
@@ -27,7 +28,7 @@ impl Sink {
     }
 
     /// A string field (a proper list of character codes), or an error.
-    pub fn string(&mut self, t: &Term<'_>, code: &'static str, what: &str) -> Option<String> {
+    pub fn string(&mut self, t: &Term<'_>, code: Code, what: &str) -> Option<String> {
         match t.as_charlist() {
             Some(s) => Some(s.into_owned()),
             None => {
@@ -38,7 +39,7 @@ impl Sink {
     }
 
     /// An atom field, or an error.
-    pub fn atom(&mut self, t: &Term<'_>, code: &'static str, what: &str) -> Option<Atom> {
+    pub fn atom(&mut self, t: &Term<'_>, code: Code, what: &str) -> Option<Atom> {
         match t.as_atom() {
             Some(a) => Some(Atom::from(a)),
             None => {
@@ -52,7 +53,7 @@ impl Sink {
     pub fn list<'t, 'a>(
         &mut self,
         t: &'t Term<'a>,
-        code: &'static str,
+        code: Code,
         what: &str,
     ) -> Option<&'t [Term<'a>]> {
         match &t.kind {
@@ -73,7 +74,7 @@ impl Sink {
     }
 
     /// A list of atoms (each bad element reported), or an error.
-    pub fn atoms(&mut self, t: &Term<'_>, code: &'static str, what: &str) -> Option<Vec<Atom>> {
+    pub fn atoms(&mut self, t: &Term<'_>, code: Code, what: &str) -> Option<Vec<Atom>> {
         let items = self.list(t, code, what)?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {

@@ -11,6 +11,7 @@ pub mod releases;
 pub mod relup;
 pub mod version_key;
 
+use crate::diagnostic::Code;
 use std::path::Path;
 
 use serde::Serialize;
@@ -152,7 +153,7 @@ pub fn check(path: &Path, bytes: &[u8], context: &Context) -> FileReport {
         Some(FileKind::Relup) => decode_relup(&terms).1,
         Some(FileKind::Config) => check_config(&terms),
         None => vec![Diagnostic::error(
-            "empty_file",
+            Code::EmptyFile,
             None,
             "the file holds no term",
         )],
@@ -174,20 +175,20 @@ pub fn app_name_of(path: &Path) -> Option<&str> {
 /// A syntax error as a diagnostic (code named after its kind).
 pub fn parse_diagnostic(e: &ParseError) -> Diagnostic {
     let code = match e.kind {
-        ParseErrorKind::Unexpected { .. } => "syntax_error",
-        ParseErrorKind::Unterminated(_) => "unterminated",
-        ParseErrorKind::MissingDot => "missing_dot",
-        ParseErrorKind::Variable(_) => "variable",
-        ParseErrorKind::ReservedWord(_) => "reserved_word",
-        ParseErrorKind::IntegerTooLarge => "integer_too_large",
-        ParseErrorKind::BadBase(_) => "bad_base",
-        ParseErrorKind::FloatOutOfRange => "float_out_of_range",
-        ParseErrorKind::BadEscape(_) => "bad_escape",
-        ParseErrorKind::BadBinarySegment(_) => "bad_binary_segment",
-        ParseErrorKind::AtomTooLong => "atom_too_long",
-        ParseErrorKind::TooDeep(_) => "too_deep",
-        ParseErrorKind::InvalidUtf8 => "invalid_utf8",
-        ParseErrorKind::TrailingText => "trailing_text",
+        ParseErrorKind::Unexpected { .. } => Code::SyntaxError,
+        ParseErrorKind::Unterminated(_) => Code::Unterminated,
+        ParseErrorKind::MissingDot => Code::MissingDot,
+        ParseErrorKind::Variable(_) => Code::Variable,
+        ParseErrorKind::ReservedWord(_) => Code::ReservedWord,
+        ParseErrorKind::IntegerTooLarge => Code::IntegerTooLarge,
+        ParseErrorKind::BadBase(_) => Code::BadBase,
+        ParseErrorKind::FloatOutOfRange => Code::FloatOutOfRange,
+        ParseErrorKind::BadEscape(_) => Code::BadEscape,
+        ParseErrorKind::BadBinarySegment(_) => Code::BadBinarySegment,
+        ParseErrorKind::AtomTooLong => Code::AtomTooLong,
+        ParseErrorKind::TooDeep(_) => Code::TooDeep,
+        ParseErrorKind::InvalidUtf8 => Code::InvalidUtf8,
+        ParseErrorKind::TrailingText => Code::TrailingText,
     };
     Diagnostic::error(code, Some(e.span), e.kind.to_string())
 }
@@ -197,20 +198,24 @@ fn check_config(terms: &[Term<'_>]) -> Vec<Diagnostic> {
     let mut sink = fields::Sink::default();
     match terms {
         [] => sink.0.push(Diagnostic::error(
-            "empty_file",
+            Code::EmptyFile,
             None,
             "a sys.config holds one list",
         )),
         [first, rest @ ..] => {
             for extra in rest {
-                sink.error("extra_term", extra, "a sys.config holds exactly one term");
+                sink.error(
+                    Code::ExtraTerm,
+                    extra,
+                    "a sys.config holds exactly one term",
+                );
             }
-            if let Some(items) = sink.list(first, "bad_config", "a sys.config") {
+            if let Some(items) = sink.list(first, Code::BadConfig, "a sys.config") {
                 for item in items {
                     let ok = matches!(item.as_tuple(), Some([k, _]) if k.as_atom().is_some())
                         || item.as_charlist().is_some();
                     if !ok {
-                        sink.error("bad_config_entry", item, format!("a sys.config entry is {{App, [{{Par, Val}}]}} or a file name, found {item}"));
+                        sink.error(Code::BadConfigEntry, item, format!("a sys.config entry is {{App, [{{Par, Val}}]}} or a file name, found {item}"));
                     }
                 }
             }

@@ -1,5 +1,6 @@
 //! `.rel` files: `{release, {Name, Vsn}, {erts, ErtsVsn}, [AppSpec]}` (grammar/app_rel.ebnf).
 
+use crate::diagnostic::Code;
 use serde::Serialize;
 
 use super::fields::Sink;
@@ -38,14 +39,14 @@ pub fn decode_rel(terms: &[Term<'_>]) -> (Option<Rel>, Vec<Diagnostic>) {
     let mut sink = Sink::default();
     let Some(first) = terms.first() else {
         sink.0.push(Diagnostic::error(
-            "empty_file",
+            Code::EmptyFile,
             None,
             "the file holds no term; a .rel holds {release, {Name, Vsn}, {erts, Vsn}, [App]}.",
         ));
         return (None, sink.0);
     };
     for extra in &terms[1..] {
-        sink.error("extra_term", extra, "a .rel file holds exactly one term");
+        sink.error(Code::ExtraTerm, extra, "a .rel file holds exactly one term");
     }
     // rel ::= "{" "release" "," "{" string "," string "}" "," "{" "erts" "," string "}" "," "[" ( rel_app ( "," rel_app )* )? "]" "}"
     let Some([_, name_vsn, erts, apps]) = first
@@ -53,7 +54,7 @@ pub fn decode_rel(terms: &[Term<'_>]) -> (Option<Rel>, Vec<Diagnostic>) {
         .filter(|t| t.len() == 4 && t[0].is_atom("release"))
     else {
         sink.error(
-            "bad_rel",
+            Code::BadRel,
             first,
             "a .rel holds {release, {Name, Vsn}, {erts, ErtsVsn}, [App]}",
         );
@@ -61,12 +62,12 @@ pub fn decode_rel(terms: &[Term<'_>]) -> (Option<Rel>, Vec<Diagnostic>) {
     };
     let (name, vsn) = match name_vsn.as_tuple() {
         Some([n, v]) => (
-            sink.string(n, "bad_rel_name", "the release name"),
-            sink.string(v, "bad_rel_vsn", "the release version"),
+            sink.string(n, Code::BadRelName, "the release name"),
+            sink.string(v, Code::BadRelVsn, "the release version"),
         ),
         _ => {
             sink.error(
-                "bad_rel_name",
+                Code::BadRelName,
                 name_vsn,
                 format!("the release is {{Name, Vsn}}, found {name_vsn}"),
             );
@@ -74,10 +75,12 @@ pub fn decode_rel(terms: &[Term<'_>]) -> (Option<Rel>, Vec<Diagnostic>) {
         }
     };
     let erts_vsn = match erts.as_tuple() {
-        Some([tag, v]) if tag.is_atom("erts") => sink.string(v, "bad_erts_vsn", "the erts version"),
+        Some([tag, v]) if tag.is_atom("erts") => {
+            sink.string(v, Code::BadErtsVsn, "the erts version")
+        }
         _ => {
             sink.error(
-                "bad_erts",
+                Code::BadErts,
                 erts,
                 format!("the erts entry is {{erts, Vsn}}, found {erts}"),
             );
@@ -85,7 +88,7 @@ pub fn decode_rel(terms: &[Term<'_>]) -> (Option<Rel>, Vec<Diagnostic>) {
         }
     };
     let applications: Vec<RelApp> = sink
-        .list(apps, "bad_rel_apps", "the applications")
+        .list(apps, Code::BadRelApps, "the applications")
         .map_or_else(Vec::new, |items| {
             items.iter().filter_map(|i| rel_app(&mut sink, i)).collect()
         });
@@ -108,21 +111,21 @@ pub fn decode_rel(terms: &[Term<'_>]) -> (Option<Rel>, Vec<Diagnostic>) {
 fn rel_app(sink: &mut Sink, t: &Term<'_>) -> Option<RelApp> {
     let items = t.as_tuple().filter(|i| (2..=4).contains(&i.len()));
     let Some(items) = items else {
-        sink.error("bad_rel_app", t, format!("an application is {{Name, Vsn}}, {{Name, Vsn, Type}}, {{Name, Vsn, IncApps}} or {{Name, Vsn, Type, IncApps}}, found {t}"));
+        sink.error(Code::BadRelApp, t, format!("an application is {{Name, Vsn}}, {{Name, Vsn, Type}}, {{Name, Vsn, IncApps}} or {{Name, Vsn, Type, IncApps}}, found {t}"));
         return None;
     };
-    let name = sink.atom(&items[0], "bad_rel_app", "an application name")?;
-    let vsn = sink.string(&items[1], "bad_rel_app", "an application version")?;
+    let name = sink.atom(&items[0], Code::BadRelApp, "an application name")?;
+    let vsn = sink.string(&items[1], Code::BadRelApp, "an application version")?;
     let mut start_type = StartType::Permanent;
     let mut included = None;
     for extra in &items[2..] {
         if let Some(ty) = extra.as_atom().and_then(StartType::from_atom) {
             start_type = ty;
         } else if extra.is_list() {
-            included = Some(sink.atoms(extra, "bad_rel_app", "included applications")?);
+            included = Some(sink.atoms(extra, Code::BadRelApp, "included applications")?);
         } else {
             sink.error(
-                "bad_start_type",
+                Code::BadStartType,
                 extra,
                 format!(
                     "a start type is permanent, transient, temporary, load or none, found {extra}"
@@ -144,7 +147,7 @@ fn check_mandatory(sink: &mut Sink, at: &Term<'_>, apps: &[RelApp]) {
         if !apps.iter().any(|a| a.name.as_str() == mandatory) && !sink.has_errors() {
             sink.0.push(
                 Diagnostic::error(
-                    "missing_mandatory_app",
+                    Code::MissingMandatoryApp,
                     Some(at.span),
                     format!("every release needs {mandatory}"),
                 )
@@ -154,7 +157,7 @@ fn check_mandatory(sink: &mut Sink, at: &Term<'_>, apps: &[RelApp]) {
     }
     if !apps.iter().any(|a| a.name.as_str() == "sasl") && !sink.has_errors() {
         sink.warning(
-            "missing_sasl",
+            Code::MissingSasl,
             at,
             "without sasl the release cannot be upgraded: make_relup refuses it",
         );

@@ -2,6 +2,7 @@
 //! `{release, Name, Vsn, ErtsVsn, [{App, Vsn, Dir}], Status}`) and `releases/start_erl.data`
 //! (one line, `ErtsVsn RelVsn`, read by the start scripts to pick the release to boot).
 
+use crate::diagnostic::Code;
 use serde::Serialize;
 
 use super::fields::Sink;
@@ -33,7 +34,7 @@ pub fn decode_releases(terms: &[Term<'_>]) -> (Option<Vec<InstalledRelease>>, Ve
     let mut sink = Sink::default();
     let Some(first) = terms.first() else {
         sink.0.push(Diagnostic::error(
-            "empty_file",
+            Code::EmptyFile,
             None,
             "the file holds no term; RELEASES holds [{release, Name, Vsn, ErtsVsn, Libs, Status}].",
         ));
@@ -41,13 +42,13 @@ pub fn decode_releases(terms: &[Term<'_>]) -> (Option<Vec<InstalledRelease>>, Ve
     };
     for extra in &terms[1..] {
         sink.error(
-            "extra_term",
+            Code::ExtraTerm,
             extra,
             "RELEASES holds exactly one term (release_handler reads it with file:consult and expects one list)",
         );
     }
     // releases ::= "[" ( installed_release ( "," installed_release )* )? "]"
-    let Some(items) = sink.list(first, "bad_releases", "RELEASES") else {
+    let Some(items) = sink.list(first, Code::BadReleases, "RELEASES") else {
         return (None, sink.0);
     };
     let mut out = Vec::new();
@@ -62,7 +63,7 @@ pub fn decode_releases(terms: &[Term<'_>]) -> (Option<Vec<InstalledRelease>>, Ve
         .count();
     if permanent != 1 && !out.is_empty() {
         sink.warning(
-            "permanent_release",
+            Code::PermanentRelease,
             first,
             format!(
                 "{permanent} releases are permanent; release_handler keeps exactly one permanent release (the one a restarted node boots)"
@@ -80,7 +81,7 @@ fn release(sink: &mut Sink, t: &Term<'_>) -> Option<InstalledRelease> {
         .filter(|items| items.len() == 6 && items[0].is_atom("release"))
     else {
         sink.error(
-            "bad_release_entry",
+            Code::BadReleaseEntry,
             t,
             format!(
                 "a RELEASES entry is {{release, Name, Vsn, ErtsVsn, [{{App, Vsn, Dir}}], Status}}, found {t}"
@@ -88,14 +89,14 @@ fn release(sink: &mut Sink, t: &Term<'_>) -> Option<InstalledRelease> {
         );
         return None;
     };
-    let name = sink.string(name, "bad_release_entry", "the release name");
-    let vsn = sink.string(vsn, "bad_release_entry", "the release version");
-    let erts_vsn = sink.string(erts, "bad_release_entry", "the erts version");
-    let status_atom = sink.atom(status, "bad_release_status", "the release status");
+    let name = sink.string(name, Code::BadReleaseEntry, "the release name");
+    let vsn = sink.string(vsn, Code::BadReleaseEntry, "the release version");
+    let erts_vsn = sink.string(erts, Code::BadReleaseEntry, "the erts version");
+    let status_atom = sink.atom(status, Code::BadReleaseStatus, "the release status");
     if let Some(s) = &status_atom {
         if !STATUSES.contains(&s.as_str()) {
             sink.error(
-                "bad_release_status",
+                Code::BadReleaseStatus,
                 status,
                 format!(
                     "the release status is one of permanent, current, old, unpacked; found {s}"
@@ -104,19 +105,19 @@ fn release(sink: &mut Sink, t: &Term<'_>) -> Option<InstalledRelease> {
         }
     }
     let mut lib_list = Vec::new();
-    for lib in sink.list(libs, "bad_release_entry", "the release's applications")? {
+    for lib in sink.list(libs, Code::BadReleaseEntry, "the release's applications")? {
         // installed_lib ::= "{" atom "," string "," string "}"
         match lib.as_tuple() {
             Some([app, v, dir]) => {
-                let app = sink.atom(app, "bad_release_entry", "an application name");
-                let v = sink.string(v, "bad_release_entry", "an application version");
-                let dir = sink.string(dir, "bad_release_entry", "an application directory");
+                let app = sink.atom(app, Code::BadReleaseEntry, "an application name");
+                let v = sink.string(v, Code::BadReleaseEntry, "an application version");
+                let dir = sink.string(dir, Code::BadReleaseEntry, "an application directory");
                 if let (Some(a), Some(v), Some(d)) = (app, v, dir) {
                     lib_list.push((a, v, d));
                 }
             }
             _ => sink.error(
-                "bad_release_entry",
+                Code::BadReleaseEntry,
                 lib,
                 format!("an application of a RELEASES entry is {{App, Vsn, Dir}}, found {lib}"),
             ),
@@ -162,7 +163,7 @@ pub fn decode_start_erl_data(text: &str) -> (Option<StartErlData>, Vec<Diagnosti
             (
                 None,
                 vec![Diagnostic::error(
-                    "bad_start_erl_data",
+                    Code::BadStartErlData,
                     Some(span),
                     format!(
                         "start_erl.data holds two words, the erts version and the release version (e.g. \"13.1.5 0.1.0\"); found {}",

@@ -3,6 +3,7 @@
 //! make: low-level instructions only, and none that release_handler rejects after
 //! `point_of_no_return`.
 
+use crate::diagnostic::Code;
 use serde::Serialize;
 
 use super::fields::Sink;
@@ -37,7 +38,7 @@ pub fn decode_relup(terms: &[Term<'_>]) -> (Option<Relup>, Vec<Diagnostic>) {
     let mut sink = Sink::default();
     let Some(first) = terms.first() else {
         sink.0.push(Diagnostic::error(
-            "empty_file",
+            Code::EmptyFile,
             None,
             "the file holds no term; a relup holds {Vsn, [Up], [Down]}.",
         ));
@@ -45,7 +46,7 @@ pub fn decode_relup(terms: &[Term<'_>]) -> (Option<Relup>, Vec<Diagnostic>) {
     };
     for extra in &terms[1..] {
         sink.error(
-            "extra_term",
+            Code::ExtraTerm,
             extra,
             "release_handler needs a relup file with exactly one term",
         );
@@ -53,16 +54,16 @@ pub fn decode_relup(terms: &[Term<'_>]) -> (Option<Relup>, Vec<Diagnostic>) {
     // relup ::= "{" string "," entries "," entries "}"
     let Some([vsn, up, down]) = first.as_tuple() else {
         sink.error(
-            "bad_relup",
+            Code::BadRelup,
             first,
             "a relup holds {Vsn, [{UpFromVsn, Descr, Instrs}], [{DownToVsn, Descr, Instrs}]}",
         );
         return (None, sink.0);
     };
-    let vsn = sink.string(vsn, "bad_relup_vsn", "the release version");
+    let vsn = sink.string(vsn, Code::BadRelupVsn, "the release version");
     if vsn.as_deref() == Some("") {
         sink.error(
-            "bad_relup_vsn",
+            Code::BadRelupVsn,
             first,
             "the release version must not be empty",
         );
@@ -79,7 +80,7 @@ pub fn decode_relup(terms: &[Term<'_>]) -> (Option<Relup>, Vec<Diagnostic>) {
 
 // entries ::= "[" ( entry ( "," entry )* )? "]"
 fn entries(sink: &mut Sink, t: &Term<'_>) -> Option<Vec<RelupEntry>> {
-    let items = sink.list(t, "bad_relup_entries", "the relup's entries")?;
+    let items = sink.list(t, Code::BadRelupEntries, "the relup's entries")?;
     Some(items.iter().filter_map(|i| entry(sink, i)).collect())
 }
 
@@ -87,14 +88,14 @@ fn entries(sink: &mut Sink, t: &Term<'_>) -> Option<Vec<RelupEntry>> {
 fn entry(sink: &mut Sink, t: &Term<'_>) -> Option<RelupEntry> {
     let Some([vsn, descr, script]) = t.as_tuple() else {
         sink.error(
-            "bad_relup_entry",
+            Code::BadRelupEntry,
             t,
             format!("a relup entry is {{Vsn, Descr, Instructions}}, found {t}"),
         );
         return None;
     };
-    let vsn = sink.string(vsn, "bad_relup_entry", "an entry's version")?;
-    let items = sink.list(script, "bad_script", "an entry's instructions")?;
+    let vsn = sink.string(vsn, Code::BadRelupEntry, "an entry's version")?;
+    let items = sink.list(script, Code::BadScript, "an entry's instructions")?;
     let mut instructions = Vec::new();
     let mut after_ponr = false;
     for item in items {
@@ -105,14 +106,14 @@ fn entry(sink: &mut Sink, t: &Term<'_>) -> Option<RelupEntry> {
                 instructions.push(low);
             }
             Ok(_) => sink.error(
-                "high_level_in_relup",
+                Code::HighLevelInRelup,
                 item,
                 format!(
                     "{item} is a high-level (appup) instruction; a relup holds only low-level ones"
                 ),
             ),
             Err(e) => sink.0.push(
-                Diagnostic::error(e.kind.atom(), Some(e.span), e.to_string())
+                Diagnostic::error(e.kind.code(), Some(e.span), e.to_string())
                     .with_reason(e.reason()),
             ),
         }
@@ -137,7 +138,7 @@ fn check_after_ponr(sink: &mut Sink, t: &Term<'_>, low: &LowLevel, after_ponr: b
     if after_ponr && illegal {
         sink.0.push(
             Diagnostic::error(
-                "illegal_instruction_after_point_of_no_return",
+                Code::IllegalInstructionAfterPointOfNoReturn,
                 Some(t.span),
                 format!("release_handler rejects {t} after point_of_no_return"),
             )
@@ -146,7 +147,7 @@ fn check_after_ponr(sink: &mut Sink, t: &Term<'_>, low: &LowLevel, after_ponr: b
             )),
         );
     } else if !after_ponr && *low == LowLevel::RestartNewEmulator && !first {
-        sink.error("restart_new_emulator_not_first", t, "restart_new_emulator is only honoured as the first instruction; release_handler fails with {error, restart_new_emulator} here");
+        sink.error(Code::RestartNewEmulatorNotFirst, t, "restart_new_emulator is only honoured as the first instruction; release_handler fails with {error, restart_new_emulator} here");
     }
 }
 

@@ -1,6 +1,7 @@
 //! The syntax errors of appup and relup instructions: `systools_rc`'s reason tags, the
 //! culprit term, its span, and a sentence.
 
+use crate::diagnostic::Code;
 use crate::span::Span;
 use crate::term::{Item, Term};
 
@@ -51,26 +52,31 @@ pub enum SyntaxErrorKind {
 impl SyntaxErrorKind {
     /// The tag of OTP's reason term.
     pub fn atom(self) -> &'static str {
+        self.code().as_str()
+    }
+
+    /// The diagnostic code, named after the tag of OTP's reason term.
+    pub fn code(self) -> Code {
         use SyntaxErrorKind::*;
         match self {
-            BadInstruction => "bad_instruction",
-            BadModule => "bad_module",
-            BadChange => "bad_change",
-            BadModType => "bad_mod_type",
-            BadPurgeMethod => "bad_purge_method",
-            BadList => "bad_list",
-            BadArgsList => "bad_args_list",
-            BadNode => "bad_node",
-            BadApplication => "bad_application",
-            BadStartType => "bad_start_type",
-            BadFunc => "bad_func",
-            BadLib => "bad_lib",
-            BadLibVsn => "bad_lib_vsn",
-            BadTimeout => "bad_timeout",
-            BadMode => "bad_mode",
-            BadCodeChange => "bad_code_change",
-            NotYetImplemented => "not_yet_implemented",
-            ImproperList => "improper_list",
+            BadInstruction => Code::BadInstruction,
+            BadModule => Code::BadModule,
+            BadChange => Code::BadChange,
+            BadModType => Code::BadModType,
+            BadPurgeMethod => Code::BadPurgeMethod,
+            BadList => Code::BadList,
+            BadArgsList => Code::BadArgsList,
+            BadNode => Code::BadNode,
+            BadApplication => Code::BadApplication,
+            BadStartType => Code::BadStartType,
+            BadFunc => Code::BadFunc,
+            BadLib => Code::BadLib,
+            BadLibVsn => Code::BadLibVsn,
+            BadTimeout => Code::BadTimeout,
+            BadMode => Code::BadMode,
+            BadCodeChange => Code::BadCodeChange,
+            NotYetImplemented => Code::NotYetImplemented,
+            ImproperList => Code::ImproperList,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Why a translation fails: one variant per reason `systools_rc` gives, each printable as
 //! OTP's reason term ([`TranslateError::reason`]) and as a sentence.
 
+use crate::diagnostic::Code;
 use crate::instr::{Atom, SyntaxError};
 use crate::term::Term;
 
@@ -154,25 +155,29 @@ impl TranslateError {
         }
     }
 
-    /// The tag of the reason term (`undef_module`, `bad_purge_method`, ...): a stable code for
-    /// diagnostics.
+    /// The tag of the reason term (`undef_module`, `bad_purge_method`, ...).
     pub fn tag(&self) -> &'static str {
+        self.code().as_str()
+    }
+
+    /// The diagnostic code: the tag of the reason term (`undef_module`, `bad_purge_method`, ...).
+    pub fn code(&self) -> Code {
         match self {
-            TranslateError::TooManyPointOfNoReturn => "too_many_point_of_no_return",
-            TranslateError::BadOpBeforePointOfNoReturn { .. } => "bad_op_before_point_of_no_return",
-            TranslateError::Syntax(e) => e.kind.atom(),
-            TranslateError::NoObjectCode { .. } => "no_object_code",
-            TranslateError::SuspendedNotResumed { .. } => "suspended_not_resumed",
-            TranslateError::ResumedNotSuspended { .. } => "resumed_not_suspended",
-            TranslateError::StartNotStop { .. } => "start_not_stop",
-            TranslateError::StopNotStart { .. } => "stop_not_start",
-            TranslateError::NoSuchApplication { .. } => "no_such_application",
-            TranslateError::RemovedApplicationPresent { .. } => "removed_application_present",
-            TranslateError::MuldefModule { .. } => "muldef_module",
-            TranslateError::UndefModule { .. } => "undef_module",
-            TranslateError::NoSuchModule { .. } => "no_such_module",
-            TranslateError::ConflictingVersions { .. } => "conflicting_versions",
-            TranslateError::ScriptNotAList(_) => "script_not_a_list",
+            TranslateError::TooManyPointOfNoReturn => Code::TooManyPointOfNoReturn,
+            TranslateError::BadOpBeforePointOfNoReturn { .. } => Code::BadOpBeforePointOfNoReturn,
+            TranslateError::Syntax(e) => e.kind.code(),
+            TranslateError::NoObjectCode { .. } => Code::NoObjectCode,
+            TranslateError::SuspendedNotResumed { .. } => Code::SuspendedNotResumed,
+            TranslateError::ResumedNotSuspended { .. } => Code::ResumedNotSuspended,
+            TranslateError::StartNotStop { .. } => Code::StartNotStop,
+            TranslateError::StopNotStart { .. } => Code::StopNotStart,
+            TranslateError::NoSuchApplication { .. } => Code::NoSuchApplication,
+            TranslateError::RemovedApplicationPresent { .. } => Code::RemovedApplicationPresent,
+            TranslateError::MuldefModule { .. } => Code::MuldefModule,
+            TranslateError::UndefModule { .. } => Code::UndefModule,
+            TranslateError::NoSuchModule { .. } => Code::NoSuchModule,
+            TranslateError::ConflictingVersions { .. } => Code::ConflictingVersions,
+            TranslateError::ScriptNotAList(_) => Code::ScriptNotAList,
         }
     }
 }

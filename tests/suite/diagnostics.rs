@@ -21,7 +21,10 @@ fn render(path: &Path, context: &Context) -> (String, Vec<&'static str>) {
         .iter()
         .map(|d| d.render(&source, &name))
         .collect();
-    (text, report.diagnostics.iter().map(|d| d.code).collect())
+    (
+        text,
+        report.diagnostics.iter().map(|d| d.code.as_str()).collect(),
+    )
 }
 
 #[test]

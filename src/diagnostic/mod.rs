@@ -2,7 +2,11 @@
 //! code, a sentence, the span it concerns and, where OTP has one, OTP's reason term.
 //! Rendered as `path:line:col: error: ...` with a caret snippet, or as JSON.
 
+mod code;
+
 use serde::Serialize;
+
+pub use code::Code;
 
 use crate::span::{LineCol, LineIndex, Span, render_snippet_in};
 
@@ -33,8 +37,8 @@ pub enum Severity {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// A stable identifier of the kind of finding (e.g. `bad_purge_method`, `shadowed_clause`).
-    pub code: &'static str,
+    /// The kind of finding (e.g. `bad_purge_method`, `shadowed_clause`).
+    pub code: Code,
     /// A sentence saying what is wrong and why (at most [`MAX_MESSAGE`] characters).
     pub message: String,
     /// OTP's reason term, where OTP reports this (printed with `~0p`).
@@ -45,7 +49,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error.
-    pub fn error(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, span: Option<Span>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
@@ -56,7 +60,7 @@ impl Diagnostic {
     }
 
     /// A warning.
-    pub fn warning(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, span: Option<Span>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             code,
