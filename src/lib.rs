@@ -18,18 +18,17 @@
 //!          exec::execute(script, impl Loader) ──▶ Report   (SimulatedRuntime predicts)
 //! ```
 //!
-//! From an appup to a prediction of what it does to a node:
+//! From an appup's text to its relup and a prediction of what the upgrade does to a node:
 //!
 //! ```
-//! use relup::{Appup, App, Application, Apps, Mode, SimulatedRuntime, execute, translate};
-//! use relup::exec::{ExecOptions, scenario::Scenario};
+//! use relup::{App, Appup, SimulatedRuntime, appup_relup, execute};
+//! use relup::exec::{ExecOptions, scenario::Scenario, select_script};
 //!
-//! let appup: Appup = r#"{"2", [{"1", [{update, counter, {advanced, []}}]}], []}."#.parse()?;
+//! let appup: Appup = r#"{"2", [{"1", [{update, counter, {advanced, []}}]}],
+//!                             [{"1", [{update, counter, {advanced, []}}]}]}."#.parse()?;
 //! let app: App = r#"{application, shop, [{vsn, "2"}, {modules, [counter]}]}."#.parse()?;
-//! let entry = Appup::find(&appup.up_from, "1")?.expect("an entry for 1");
-//! let new = Apps(vec![Application::from(&app)]);
-//! let old = Apps(vec![Application::new("shop", "1", &["counter"])]);
-//! let script = translate(Mode::Up, vec![entry.instructions.clone()], &new, &old)?;
+//! let relup = appup_relup(&appup, &app, "1")?;
+//! assert!(relup::plan::relup_text(&relup).contains("{code_change,up,[{counter,[]}]}"));
 //!
 //! // A node running shop 1: a counter gen_server whose state gains a field in 2.
 //! let node = relup::term::parse_terms(
@@ -43,12 +42,17 @@
 //!        {migration, counter, up, {st, '$1'}, {st, '$1', []}}."#,
 //! )?;
 //! let mut node = SimulatedRuntime::new(Scenario::from_terms(&node)?)?;
-//! let report = execute(&script, &mut node, &ExecOptions::default())?;
+//! let (script, _) = select_script(&relup, "1", "2")?;
+//! let report = execute(script, &mut node, &ExecOptions::default())?;
 //! assert_eq!(report.instructions_run, script.len());
 //! let counter = node.state().processes.values().find(|p| p.name.as_str() == "counter").unwrap();
 //! assert_eq!(counter.state.as_ref().unwrap().to_string(), "{st,7,[]}");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), relup::Error>(())
 //! ```
+//!
+//! Every error converts into [`Error`]; each phase also has its own closed error enum
+//! ([`passes::TranslateError`], [`plan::PlanErrorKind`], [`exec::ExecError`], ...) that yields
+//! OTP's reason term where OTP has one.
 //!
 //! * [`term`]: Erlang term parser (nom) with spans, `~0p` printer, `~tp` pretty printer.
 //! * [`instr`]: the closed instruction enums and OTP's syntax check.
@@ -60,6 +64,7 @@
 //! * [`beam`]: BEAM files: chunks, exports and imports, `beam_lib:md5/1`.
 //! * [`exec`]: `release_handler`'s evaluation against a [`Loader`], and
 //!   [`SimulatedRuntime`], a model of a running node.
+//! * [`check`]: what `relup check` runs on one file (decoding plus the translation's checks).
 //! * [`cases`]: the OTP oracle's case-file format.
 
 #![forbid(unsafe_code)]
@@ -68,9 +73,11 @@
 pub mod appup;
 pub mod beam;
 pub mod cases;
+pub mod check;
 pub mod diagnostic;
 pub mod exec;
 pub mod files;
+mod front;
 pub mod instr;
 pub mod order;
 pub mod passes;
@@ -81,6 +88,7 @@ pub mod term;
 pub use beam::Beam;
 pub use exec::{Loader, SimulatedRuntime, execute};
 pub use files::{App, Appup, Rel, Relup};
+pub use front::{Error, appup_relup, appup_script};
 pub use instr::{Instruction, LowLevel, Mode};
 pub use passes::{Application, Apps, translate};
 pub use plan::{BaseRelease, Plan, PlanOptions, make_relup};

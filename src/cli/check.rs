@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use relup::files::{Context, FileKind, app_name_of, check, decode_app};
+use relup::check::{Context, check};
+use relup::files::{FileKind, app_name_of, decode_app};
 use relup::span::LineIndex;
 use relup::term::{decode_source, parse_terms};
 

@@ -1,9 +1,9 @@
 //! `.appup` files: `{Vsn, [{UpFromVsn, Instrs}], [{DownToVsn, Instrs}]}` (grammar/appup.ebnf).
 //!
 //! Decoding reports every error, not only the first: each instruction is checked with OTP's
-//! syntax rules, and each clause's script is run through the translation checks (misplaced
-//! `point_of_no_return`, unpaired suspend/resume, `muldef_module`, `undef_module`, ...). Version
-//! keys are strings (exact) or binaries (regular expressions, matched as OTP does).
+//! syntax rules. (The translation's checks of each entry's script, such as unpaired
+//! suspend/resume or `undef_module`, belong to a later layer: [`crate::check`].) Version keys
+//! are strings (exact) or binaries (regular expressions, matched as OTP does).
 
 use crate::diagnostic::Code;
 use serde::Serialize;
@@ -13,8 +13,7 @@ pub use super::version_key::{RegexError, VersionKey};
 
 use super::fields::Sink;
 use crate::diagnostic::Diagnostic;
-use crate::instr::{Atom, Instruction, Mode, decode_instruction};
-use crate::passes::{Application, Apps, TranslateError, TranslateOptions, translate_terms};
+use crate::instr::{Instruction, Mode, decode_instruction};
 use crate::span::Span;
 use crate::term::{Term, TermKind};
 
@@ -93,14 +92,14 @@ pub fn decode_appup_lenient(
 /// translation makes those, with the releases' applications). `None` when it is not a list.
 pub fn decode_appup_entries(list: &Term<'_>, mode: Mode) -> (Option<Vec<Clause>>, Vec<Diagnostic>) {
     let mut sink = Sink::default();
-    let clauses = clauses(&mut sink, list, mode, None, Checks::SyntaxOnly);
+    let clauses = clauses(&mut sink, list, mode, Checks::SyntaxOnly);
     (clauses, sink.0)
 }
 
 /// How much [`decode`] checks beyond each instruction's syntax.
 #[derive(Clone, Copy, PartialEq)]
 enum Checks {
-    /// Script checks (a trial translation) and shadowed entries too.
+    /// Shadowed entries too.
     All,
     /// Only what decoding needs.
     SyntaxOnly,
@@ -176,8 +175,8 @@ fn decode(
             );
         }
     }
-    let up_from = clauses(&mut sink, up, Mode::Up, app, checks);
-    let down_to = clauses(&mut sink, down, Mode::Down, app, checks);
+    let up_from = clauses(&mut sink, up, Mode::Up, checks);
+    let down_to = clauses(&mut sink, down, Mode::Down, checks);
     let appup = match (up_from, down_to) {
         (Some(up_from), Some(down_to)) => Some(Appup {
             vsn: vsn.unwrap_or_else(|| {
@@ -203,13 +202,7 @@ fn short(t: &Term<'_>) -> String {
 }
 
 // clauses ::= "[" ( clause ( "," clause )* )? "]"
-fn clauses(
-    sink: &mut Sink,
-    t: &Term<'_>,
-    mode: Mode,
-    app: Option<&super::app::App>,
-    checks: Checks,
-) -> Option<Vec<Clause>> {
+fn clauses(sink: &mut Sink, t: &Term<'_>, mode: Mode, checks: Checks) -> Option<Vec<Clause>> {
     let what = if mode == Mode::Up {
         "the UpFrom list"
     } else {
@@ -222,7 +215,7 @@ fn clauses(
         ..EarlierKeys::default()
     };
     for item in items {
-        if let Some(c) = clause(sink, item, mode, app, checks) {
+        if let Some(c) = clause(sink, item) {
             if checks == Checks::All {
                 check_shadowed(sink, &earlier, &c, item);
                 earlier.add(&c.version);
@@ -234,13 +227,7 @@ fn clauses(
 }
 
 // clause ::= "{" ( string | binary ) "," "[" ( instruction ( "," instruction )* )? "]" "}"
-fn clause(
-    sink: &mut Sink,
-    t: &Term<'_>,
-    mode: Mode,
-    app: Option<&super::app::App>,
-    checks: Checks,
-) -> Option<Clause> {
+fn clause(sink: &mut Sink, t: &Term<'_>) -> Option<Clause> {
     let Some([key, script]) = t.as_tuple() else {
         sink.warning(
             Code::MalformedClause,
@@ -287,12 +274,10 @@ fn clause(
     };
     let mut complete = true;
     let mut instructions = Vec::with_capacity(items.len());
-    let mut decoded_terms = Vec::with_capacity(items.len());
     for item in items {
         match decode_instruction(item) {
             Ok(i) => {
                 instructions.push(i);
-                decoded_terms.push(item);
             }
             Err(e) => {
                 complete = false;
@@ -303,77 +288,12 @@ fn clause(
             }
         }
     }
-    if checks == Checks::All {
-        check_script(sink, script, &decoded_terms, &instructions, mode, app);
-    }
     Some(Clause {
         version,
         instructions,
         span: t.span,
         complete,
     })
-}
-
-/// Runs the translation's script checks on one entry (syntax is already known to be fine).
-/// Application instructions are left out (they depend on the releases), and modules are
-/// checked against the `.app` only on upgrade, where the `.app` is the target release's.
-fn check_script(
-    sink: &mut Sink,
-    script: &Term<'_>,
-    terms: &[&Term<'_>],
-    instrs: &[Instruction],
-    mode: Mode,
-    app: Option<&super::app::App>,
-) {
-    let kept: Vec<Term<'_>> = terms
-        .iter()
-        .zip(instrs)
-        .filter(|(_, i)| {
-            !matches!(
-                i,
-                Instruction::AddApplication { .. }
-                    | Instruction::RemoveApplication { .. }
-                    | Instruction::RestartApplication { .. }
-            )
-        })
-        .map(|(t, _)| (*t).clone())
-        .collect();
-    let mut modules: Vec<&str> = match (app, mode) {
-        (Some(app), Mode::Up) => app.modules.iter().map(Atom::as_str).collect(),
-        _ => Vec::new(),
-    };
-    let named: Vec<Atom> = instrs
-        .iter()
-        .filter_map(Instruction::module)
-        .cloned()
-        .collect();
-    if !(app.is_some() && mode == Mode::Up) {
-        modules.extend(named.iter().map(Atom::as_str));
-    }
-    let apps = Apps(vec![Application::new(
-        app.map_or("app", |a| a.name.as_str()),
-        app.map_or("0", |a| a.vsn.as_str()),
-        &modules,
-    )]);
-    let list = Term::list(kept);
-    if let Err(e) = translate_terms(
-        mode,
-        std::slice::from_ref(&list),
-        &apps,
-        &Apps::default(),
-        &TranslateOptions::default(),
-    ) {
-        let hint = match &e {
-            TranslateError::NoSuchModule { .. } => {
-                " (the .app's modules list must name it)".to_string()
-            }
-            _ => String::new(),
-        };
-        sink.0.push(
-            Diagnostic::error(e.code(), Some(script.span), format!("{e}{hint}"))
-                .with_reason(e.reason()),
-        );
-    }
 }
 
 /// Warns when an earlier entry certainly wins OTP's lookup for every version this one matches.

@@ -1,6 +1,7 @@
 //! The release files: `.appup`, `relup`, `.app`, `.rel` and `sys.config`, decoded from Erlang
 //! terms into typed models, with every problem reported as a [`Diagnostic`] carrying a span.
-//! [`check`] is what `relup check` runs on one file.
+//! What `relup check` runs on one file is [`crate::check`], which adds the translation's
+//! checks of appup scripts (a later layer).
 
 pub mod app;
 pub mod appup;
@@ -25,7 +26,7 @@ pub use relup::{Relup, RelupEntry, decode_relup};
 pub use version_key::{KeyRegex, RegexError, VersionKey};
 
 use crate::diagnostic::Diagnostic;
-use crate::term::{ParseError, ParseErrorKind, Term, decode_source, parse_terms};
+use crate::term::{ParseError, ParseErrorKind, Term};
 
 /// The kinds of file `relup check` understands (the names as rebar3, relx and
 /// release_handler lay them out).
@@ -99,69 +100,6 @@ impl FileKind {
     }
 }
 
-/// What checking one file found.
-#[derive(Debug, Clone, Serialize)]
-pub struct FileReport {
-    /// The kind the file was checked as.
-    pub kind: Option<FileKind>,
-    /// Every error and warning, in file order.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Other files given with the one being checked, used for cross-file checks.
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    /// The `.app` of the appup's application, when given.
-    pub app: Option<App>,
-}
-
-/// Checks one file: parse, decode by kind (from the name, else from the content), and collect
-/// every diagnostic.
-pub fn check(path: &Path, bytes: &[u8], context: &Context) -> FileReport {
-    if FileKind::from_path(path) == Some(FileKind::StartErlData) {
-        let text = String::from_utf8_lossy(bytes);
-        return FileReport {
-            kind: Some(FileKind::StartErlData),
-            diagnostics: decode_start_erl_data(&text).1,
-        };
-    }
-    let source = match decode_source(bytes) {
-        Ok(s) => s,
-        Err(e) => {
-            return FileReport {
-                kind: FileKind::from_path(path),
-                diagnostics: vec![parse_diagnostic(&e)],
-            };
-        }
-    };
-    let terms = match parse_terms(&source) {
-        Ok(t) => t,
-        Err(e) => {
-            return FileReport {
-                kind: FileKind::from_path(path),
-                diagnostics: vec![parse_diagnostic(&e)],
-            };
-        }
-    };
-    let kind = FileKind::from_path(path).or_else(|| terms.first().map(FileKind::from_content));
-    let mut diagnostics = match kind {
-        Some(FileKind::Appup) => decode_appup(&terms, context.app.as_ref()).1,
-        Some(FileKind::App) => decode_app(&terms, app_name_of(path)).1,
-        Some(FileKind::Releases) => decode_releases(&terms).1,
-        Some(FileKind::StartErlData) => Vec::new(),
-        Some(FileKind::Rel) => decode_rel(&terms).1,
-        Some(FileKind::Relup) => decode_relup(&terms).1,
-        Some(FileKind::Config) => check_config(&terms),
-        None => vec![Diagnostic::error(
-            Code::EmptyFile,
-            None,
-            "the file holds no term",
-        )],
-    };
-    diagnostics.sort_by_key(|d| d.span.map_or(0, |s| s.start));
-    FileReport { kind, diagnostics }
-}
-
 /// The application a file is named after: `NAME` of `NAME.app`, `NAME.app.src`,
 /// `NAME.appup` or `NAME.appup.src`.
 pub fn app_name_of(path: &Path) -> Option<&str> {
@@ -193,8 +131,9 @@ pub fn parse_diagnostic(e: &ParseError) -> Diagnostic {
     Diagnostic::error(code, Some(e.span), e.kind.to_string())
 }
 
+/// The diagnostics of a `sys.config`.
 // config ::= "[" ( "{" atom "," term "}" | string ) ( "," ( "{" atom "," term "}" | string ) )* "]"
-fn check_config(terms: &[Term<'_>]) -> Vec<Diagnostic> {
+pub fn check_config(terms: &[Term<'_>]) -> Vec<Diagnostic> {
     let mut sink = fields::Sink::default();
     match terms {
         [] => sink.0.push(Diagnostic::error(

@@ -445,7 +445,7 @@ fn bench_make(config: &Config, dir: &Path, timer: &Path) {
 /// `relup check` on `text` as an appup: decode, then render every diagnostic with the file's
 /// line index, as the command does.
 fn check_and_render(text: &str) -> usize {
-    let report = relup::files::check(Path::new("x.appup"), text.as_bytes(), &Default::default());
+    let report = relup::check::check(Path::new("x.appup"), text.as_bytes(), &Default::default());
     let index = relup::span::LineIndex::new(text);
     report
         .diagnostics

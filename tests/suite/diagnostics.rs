@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use relup::files::{Context, check, decode_app};
+use relup::check::{Context, check};
+use relup::files::decode_app;
 use relup::term::{decode_source, parse_terms};
 
 use crate::common::snapshot_settings;

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use relup::files::{Context, FileKind, check, decode_app, decode_appup, decode_rel, decode_relup};
+use relup::check::{Context, check};
+use relup::files::{FileKind, decode_app, decode_appup, decode_rel, decode_relup};
 use relup::term::{decode_source, parse_term, parse_terms};
 
 use crate::common::{otp_dir, snapshot_settings};

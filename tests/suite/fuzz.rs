@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use relup::check::{Context, check};
 use relup::exec::scenario::Scenario;
 use relup::exec::{ExecOptions, SimulatedRuntime, select_script, simulate};
-use relup::files::{Context, VersionKey, check, decode_relup};
+use relup::files::{VersionKey, decode_relup};
 use relup::plan::{BaseRelease, PlanOptions, make_relup, otp_code_path};
 use relup::term::{decode_source, parse_terms};
 
