@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let current = scenario.release.clone();
     let (script, direction) = select_script(&relup, &current, &args.to)?;
     let node = SimulatedRuntime::new(scenario)?;
-    let sim = simulate(node, script, direction, &ExecOptions::default());
+    let sim = simulate(node, script, Some(direction), &ExecOptions::default());
     if args.json {
         emit(&json::text(&document(&sim, &current, &args.to)))?;
     } else {
@@ -100,7 +100,7 @@ fn document(sim: &Simulation, from: &str, to: &str) -> Value {
     };
     let state = &sim.final_state;
     let fields = json!({
-        "direction": if sim.direction.starts_with("up") { "up" } else { "down" },
+        "direction": sim.direction.as_ref().map(|d| d.mode.atom()),
         "from": from,
         "to": to,
         "result": outcome,

@@ -3,7 +3,7 @@
 //! instructions; a backend only performs operations. No method has a default body, so a new
 //! backend cannot skip an operation silently.
 
-use crate::instr::{Atom, CodeChangeMode, LowLevel, Mfa, SyncTarget, Timeout};
+use crate::instr::{Atom, LowLevel, Mfa, Mode, SyncTarget, Timeout};
 use crate::term::Term;
 
 /// A process identifier as the backend knows it.
@@ -70,7 +70,7 @@ pub trait Loader {
         &mut self,
         pid: Pid,
         module: &Atom,
-        mode: CodeChangeMode,
+        mode: Mode,
         extra: &Term<'static>,
         timeout: Timeout,
     ) -> Result<(), Self::Error>;

@@ -23,14 +23,16 @@ use serde::Serialize;
 
 pub use loader::{ChildRef, Loader, Pid};
 pub use sim::{Event, EventKind, Fault, Hazard, NodeState, SimError, SimulatedRuntime};
-pub use simulate::{SimulateError, Simulation, describe, select_script, simulate, with_source};
+pub use simulate::{
+    Direction, SimulateError, Simulation, describe, select_script, simulate, with_source,
+};
 
 /// The simulated node's state types.
 pub mod sim_types {
     pub use super::sim::{ChildSpec, LoadedModule, MAX_STATE_TERMS, NodeState, Process, Status};
 }
 
-use crate::instr::{Atom, CodeChangeMode, LowLevel, PurgeMethod, Timeout};
+use crate::instr::{Atom, LowLevel, Mode, PurgeMethod, Timeout};
 
 /// `install_release` options that change evaluation.
 #[derive(Debug, Clone, Copy, Default)]
@@ -339,7 +341,7 @@ fn eval<L: Loader>(
             }
         }
         LowLevel::CodeChange { mode, changes } => {
-            let mode = mode.unwrap_or(CodeChangeMode::Up);
+            let mode = mode.unwrap_or(Mode::Up);
             let timeout = options.code_change_timeout.unwrap_or(Timeout::Default);
             for (module, extra) in changes {
                 for pid in st.suspended.get(module).cloned().unwrap_or_default() {

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::instr::Atom;
+use crate::instr::{Atom, Mode};
 use crate::span::Span;
 use crate::term::Term;
 
@@ -73,8 +73,8 @@ pub struct ProcessSpec {
 pub struct Migration {
     /// The module whose code_change this is.
     pub module: Atom,
-    /// `up` or `down`.
-    pub up: bool,
+    /// Which code_change: `up` or `down`.
+    pub mode: Mode,
     /// What the old state must match.
     pub pattern: Term<'static>,
     /// The new state (with the pattern's bindings).
@@ -202,9 +202,9 @@ impl Scenario {
                 ("process", [name, opts]) => s.processes.push(process(name, opts)?),
                 ("migration", [m, dir, pattern, result]) => s.migrations.push(Migration {
                     module: atom(m, "a module")?,
-                    up: match dir.as_atom() {
-                        Some("up") => true,
-                        Some("down") => false,
+                    mode: match dir.as_atom() {
+                        Some("up") => Mode::Up,
+                        Some("down") => Mode::Down,
                         _ => return Err(err(dir, "a migration's direction is up or down")),
                     },
                     pattern: pattern.clone().into_owned(),

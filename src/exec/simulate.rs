@@ -7,8 +7,8 @@ use super::*;
 /// The outcome of simulating an upgrade on a scenario.
 #[derive(Debug, Clone)]
 pub struct Simulation {
-    /// `up` or `down`, and the versions.
-    pub direction: String,
+    /// Which script of the relup ran, when it came from one.
+    pub direction: Option<Direction>,
     /// The report, or why evaluation stopped.
     pub outcome: Result<Report, ExecError<SimError>>,
     /// True when the node ends exactly as it started (a failure before the point of no
@@ -20,6 +20,24 @@ pub struct Simulation {
     pub hazards: Vec<Hazard>,
     /// The node afterwards.
     pub final_state: sim::NodeState,
+}
+
+/// Which script of a relup: up from a version to the relup's, or down from it to a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Direction {
+    /// Upgrade or downgrade.
+    pub mode: Mode,
+    /// The release the node runs.
+    pub from: String,
+    /// The release it moves to.
+    pub to: String,
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let way = if self.mode == Mode::Up { "up" } else { "down" };
+        write!(f, "{way} from {} to {}", self.from, self.to)
+    }
 }
 
 /// Why no script can be simulated.
@@ -45,15 +63,20 @@ pub fn select_script<'r>(
     relup: &'r crate::files::Relup,
     current: &str,
     to: &str,
-) -> Result<(&'r [LowLevel], String), SimulateError> {
+) -> Result<(&'r [LowLevel], Direction), SimulateError> {
+    let direction = |mode| Direction {
+        mode,
+        from: current.to_string(),
+        to: to.to_string(),
+    };
     if relup.vsn == to {
         if let Some(e) = relup.up.iter().find(|e| e.vsn == current) {
-            return Ok((&e.instructions, format!("up from {current} to {to}")));
+            return Ok((&e.instructions, direction(Mode::Up)));
         }
     }
     if relup.vsn == current {
         if let Some(e) = relup.down.iter().find(|e| e.vsn == to) {
-            return Ok((&e.instructions, format!("down from {current} to {to}")));
+            return Ok((&e.instructions, direction(Mode::Down)));
         }
     }
     Err(SimulateError::NoMatchingRelup {
@@ -66,7 +89,7 @@ pub fn select_script<'r>(
 pub fn simulate(
     mut node: SimulatedRuntime,
     script: &[LowLevel],
-    direction: String,
+    direction: Option<Direction>,
     options: &ExecOptions,
 ) -> Simulation {
     let before = node.state().clone();
@@ -95,7 +118,10 @@ pub fn simulate(
 impl Simulation {
     /// The trace, hazards and final state in words.
     pub fn render(&self) -> String {
-        let mut out = format!("simulating {}\n\ntrace:\n", self.direction);
+        let mut out = match &self.direction {
+            Some(d) => format!("simulating {d}\n\ntrace:\n"),
+            None => "simulating scenario\n\ntrace:\n".to_string(),
+        };
         for e in &self.events {
             match e.index {
                 Some(i) => out.push_str(&format!("  [{i:>2}] {}\n", e.kind)),

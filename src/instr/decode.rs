@@ -7,8 +7,8 @@
 
 use super::syntax_error::{SyntaxError, SyntaxErrorKind};
 use super::{
-    Atom, Change, CodeChangeMode, Instruction, LowLevel, Mfa, ModType, PurgeMethod, StartType,
-    SuspendItem, SyncTarget, Timeout,
+    Atom, Change, Instruction, LowLevel, Mfa, ModType, Mode, PurgeMethod, StartType, SuspendItem,
+    SyncTarget, Timeout,
 };
 use crate::term::{Item, Term, TermKind};
 
@@ -288,8 +288,8 @@ fn decode_low_tuple(t: &Term<'_>, tag: &str, a: &[Term<'_>]) -> Res<LowLevel> {
         ("code_change", [mode, changes]) => {
             list_items(changes)?;
             let mode = match mode.as_atom() {
-                Some("up") => CodeChangeMode::Up,
-                Some("down") => CodeChangeMode::Down,
+                Some("up") => Mode::Up,
+                Some("down") => Mode::Down,
                 _ => return Err(SyntaxError::new(K::BadMode, mode)),
             };
             Ok(LowLevel::CodeChange {

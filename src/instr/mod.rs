@@ -17,7 +17,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use decode::{decode_instruction, expand_term};
-pub use options::{Change, CodeChangeMode, ModType, Mode, PurgeMethod, StartType, Timeout};
+pub use options::{Change, ModType, Mode, PurgeMethod, StartType, Timeout};
 pub use syntax_error::{SyntaxError, SyntaxErrorKind};
 
 use crate::term::Term;
@@ -239,7 +239,7 @@ pub enum LowLevel {
     /// `{code_change, Mode, [{Mod, Extra}]}`.
     CodeChange {
         /// `up`/`down`, or `None` for the two-element form.
-        mode: Option<CodeChangeMode>,
+        mode: Option<Mode>,
         /// Module and `Extra` argument pairs.
         changes: Vec<(Atom, Term<'static>)>,
     },

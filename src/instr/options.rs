@@ -136,27 +136,8 @@ impl StartType {
     }
 }
 
-/// The direction of a generated `code_change` (`up` | `down`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CodeChangeMode {
-    /// `up`.
-    Up,
-    /// `down`.
-    Down,
-}
-
-impl CodeChangeMode {
-    /// The Erlang atom.
-    pub fn atom(self) -> &'static str {
-        match self {
-            CodeChangeMode::Up => "up",
-            CodeChangeMode::Down => "down",
-        }
-    }
-}
-
-/// The direction a script is translated for (`translate_scripts` takes `up` or `dn`).
+/// Up or down: the direction a script is translated for (`translate_scripts` takes `up` or
+/// `dn`), and the mode of a `{code_change, Mode, ...}` instruction (`up` or `down`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -164,4 +145,14 @@ pub enum Mode {
     Up,
     /// Downgrade (OTP's atom is `dn`).
     Down,
+}
+
+impl Mode {
+    /// The atom of a `code_change` instruction: `up` or `down`.
+    pub fn atom(self) -> &'static str {
+        match self {
+            Mode::Up => "up",
+            Mode::Down => "down",
+        }
+    }
 }

@@ -12,9 +12,7 @@ use std::collections::HashMap;
 use super::fxhash::FxHashMap;
 
 use super::{Apps, TranslateError};
-use crate::instr::{
-    Atom, Change, CodeChangeMode, LowLevel, ModType, Mode, PurgeMethod, SuspendItem, Timeout,
-};
+use crate::instr::{Atom, Change, LowLevel, ModType, Mode, PurgeMethod, SuspendItem, Timeout};
 use crate::order;
 use crate::term::Term;
 
@@ -246,7 +244,7 @@ fn translate_group(
             })
             .collect()
     };
-    let code_change = |mode: CodeChangeMode, changes: Vec<(Atom, Term<'static>)>| {
+    let code_change = |mode: Mode, changes: Vec<(Atom, Term<'static>)>| {
         (!changes.is_empty()).then_some(LowLevel::CodeChange {
             mode: Some(mode),
             changes,
@@ -261,21 +259,16 @@ fn translate_group(
             for d in members.iter().rev().map(|&m| deps[m]) {
                 push_block(d, &mut out.after);
             }
-            out.after
-                .extend(code_change(CodeChangeMode::Up, advanced(None)));
+            out.after.extend(code_change(Mode::Up, advanced(None)));
         }
         Mode::Down => {
-            out.after.extend(code_change(
-                CodeChangeMode::Down,
-                advanced(Some(ModType::Dynamic)),
-            ));
+            out.after
+                .extend(code_change(Mode::Down, advanced(Some(ModType::Dynamic))));
             for d in group() {
                 push_block(d, &mut out.after);
             }
-            out.after.extend(code_change(
-                CodeChangeMode::Down,
-                advanced(Some(ModType::Static)),
-            ));
+            out.after
+                .extend(code_change(Mode::Down, advanced(Some(ModType::Static))));
         }
     }
     if !resume.is_empty() {

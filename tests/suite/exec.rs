@@ -50,12 +50,7 @@ fn run(dir: &str, faults: &[Fault]) -> Simulation {
     for f in faults {
         node.inject(f.clone());
     }
-    simulate(
-        node,
-        &script(&dir),
-        "scenario".into(),
-        &ExecOptions::default(),
-    )
+    simulate(node, &script(&dir), None, &ExecOptions::default())
 }
 
 fn process<'s>(sim: &'s Simulation, name: &str) -> (&'s Pid, &'s relup::exec::sim_types::Process) {
@@ -218,7 +213,7 @@ fn demo_simulation(faults: &[Fault]) -> Simulation {
         node.inject(f.clone());
     }
     let (script, direction) = select_script(&relup, node.release(), "0.2.0").unwrap();
-    simulate(node, script, direction, &ExecOptions::default())
+    simulate(node, script, Some(direction), &ExecOptions::default())
 }
 
 /// What a real OTP 25 node did when release_handler installed this relup (observed live on

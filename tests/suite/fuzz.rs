@@ -274,7 +274,7 @@ fn simulate_mutated(g: &mut Rng, scenario: &[u8], relup: &[u8]) {
             return;
         };
         if let Ok(node) = SimulatedRuntime::new(scenario) {
-            let _ = simulate(node, script, direction, &ExecOptions::default());
+            let _ = simulate(node, script, Some(direction), &ExecOptions::default());
         }
     });
 }

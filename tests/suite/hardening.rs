@@ -133,7 +133,12 @@ fn simulate_text(
     let from = scenario.release.clone();
     let (script, direction) = select_script(&relup, &from, "2").unwrap();
     let node = SimulatedRuntime::new(scenario)?;
-    Ok(simulate(node, script, direction, &ExecOptions::default()))
+    Ok(simulate(
+        node,
+        script,
+        Some(direction),
+        &ExecOptions::default(),
+    ))
 }
 
 /// Before: a supervisor that is its own child (or two that contain each other) made

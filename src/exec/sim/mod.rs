@@ -35,7 +35,7 @@ use super::loader::{ChildRef, Loader, Pid};
 use super::scenario::{
     ChildModules, LoopKind, Scenario, match_pattern, substitute, substituted_size,
 };
-use crate::instr::{Atom, CodeChangeMode, LowLevel, Mfa, SyncTarget, Timeout};
+use crate::instr::{Atom, LowLevel, Mfa, Mode, SyncTarget, Timeout};
 use crate::term::Term;
 
 pub use event::{Event, EventKind};

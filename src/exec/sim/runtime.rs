@@ -226,7 +226,7 @@ impl Loader for SimulatedRuntime {
         &mut self,
         pid: Pid,
         module: &Atom,
-        mode: CodeChangeMode,
+        mode: Mode,
         extra: &Term<'static>,
         _timeout: Timeout,
     ) -> Result<(), SimError> {
@@ -266,13 +266,13 @@ impl Loader for SimulatedRuntime {
         if self.state.supervisors.contains_key(&pid) {
             self.supervisor_code_change(pid, module);
         } else {
-            let up = mode == CodeChangeMode::Up;
+            let up = mode == Mode::Up;
             let old_state = p.state.clone().unwrap_or_else(|| Term::atom("undefined"));
             let matched = self
                 .scenario
                 .migrations
                 .iter()
-                .filter(|m| &m.module == module && m.up == up)
+                .filter(|m| &m.module == module && m.mode == mode)
                 .find_map(|m| {
                     let mut b = BTreeMap::new();
                     match_pattern(&m.pattern, &old_state, &mut b).then_some((m, b))
@@ -295,7 +295,7 @@ impl Loader for SimulatedRuntime {
                     self,
                     SimError::NoMigration {
                         module: module.clone(),
-                        mode: if up { "up" } else { "down" },
+                        mode,
                         state: old_state.to_string(),
                     },
                 );

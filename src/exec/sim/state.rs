@@ -96,12 +96,12 @@ pub enum SimError {
     #[error("{0} is not suspended: sys answers unknown_system_msg")]
     NotSuspended(Pid),
     /// No declared migration matches the state.
-    #[error("no migration of {module} {mode} matches the state {state}")]
+    #[error("no migration of {module} {} matches the state {state}", .mode.atom())]
     NoMigration {
         /// The module.
         module: Atom,
-        /// `up` or `down`.
-        mode: &'static str,
+        /// Which code_change.
+        mode: Mode,
         /// The state.
         state: String,
     },
