@@ -34,6 +34,49 @@ pub struct RelApp {
     pub included_applications: Option<Vec<Atom>>,
 }
 
+impl Rel {
+    /// sasl's `#release{}` record: `{release, Name, Vsn, ErtsVsn, Applications, InclApps}`
+    /// (OTP quotes it in `missing_sasl`).
+    pub fn to_term(&self) -> Term<'static> {
+        let atoms = |l: &[Atom]| Term::list(l.iter().map(Atom::to_term).collect());
+        let apps = self
+            .applications
+            .iter()
+            .map(|a| {
+                Term::tuple(vec![
+                    a.name.to_term(),
+                    Term::string(a.vsn.clone()),
+                    Term::atom(a.start_type.atom()),
+                ])
+            })
+            .collect();
+        let incl = self
+            .applications
+            .iter()
+            .filter_map(|a| {
+                let l = a.included_applications.as_ref()?;
+                Some(Term::tuple(vec![a.name.to_term(), atoms(l)]))
+            })
+            .collect();
+        Term::tuple(vec![
+            Term::atom("release"),
+            Term::string(self.name.clone()),
+            Term::string(self.vsn.clone()),
+            Term::string(self.erts_vsn.clone()),
+            Term::list(apps),
+            Term::list(incl),
+        ])
+    }
+
+    /// The version of application `name` in this release.
+    pub fn app_vsn(&self, name: &Atom) -> Option<&str> {
+        self.applications
+            .iter()
+            .find(|a| &a.name == name)
+            .map(|a| a.vsn.as_str())
+    }
+}
+
 /// Decodes a `.rel` from its file's terms.
 pub fn decode_rel(terms: &[Term<'_>]) -> (Option<Rel>, Vec<Diagnostic>) {
     let mut sink = Sink::default();

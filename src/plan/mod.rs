@@ -16,11 +16,11 @@ use serde::Serialize;
 
 pub use error::{Origin, PlanError, PlanErrorKind, Warning};
 pub use layout::{LayoutError, LocatedRelease, compare_versions, locate_release, versions};
-pub use release::{AppRecord, LoadedRelease, ReleaseRecord, get_release};
+pub use release::{AppRecord, LoadedRelease, get_release};
 pub use search::{expand_path, otp_code_path};
 pub use write::{relup_text, write_atomically, write_relup};
 
-use crate::files::{Appup, Clause, Relup, RelupEntry, decode_appup_entries};
+use crate::files::{Appup, Clause, Rel, Relup, RelupEntry, decode_appup_entries};
 use crate::instr::{Instruction, LowLevel, Mode};
 use crate::passes::{Apps, TranslateOptions, translate_terms, translate_with};
 use crate::term::{Term, TermKind};
@@ -164,11 +164,11 @@ fn entry(
     let mut scripts: Vec<Vec<Instruction>> = to
         .applications
         .iter()
-        .filter(|(n, _, _)| from.app_vsn(n).is_none())
-        .map(|(n, _, t)| {
+        .filter(|a| from.app_vsn(&a.name).is_none())
+        .map(|a| {
             vec![Instruction::AddApplication {
-                application: n.clone(),
-                start_type: *t,
+                application: a.name.clone(),
+                start_type: a.start_type,
             }]
         })
         .collect();
@@ -177,10 +177,10 @@ fn entry(
     scripts.extend(
         from.applications
             .iter()
-            .filter(|(n, _, _)| to.app_vsn(n).is_none())
-            .map(|(n, _, _)| {
+            .filter(|a| to.app_vsn(&a.name).is_none())
+            .map(|a| {
                 vec![Instruction::RemoveApplication {
-                    application: n.clone(),
+                    application: a.name.clone(),
                 }]
             }),
     );
@@ -226,7 +226,7 @@ fn entry(
 
 /// OTP's warning when the two releases run on different emulators.
 fn erts_vsn_changed(top: &LoadedRelease, base: &LoadedRelease) -> Warning {
-    let pair = |r: &ReleaseRecord| {
+    let pair = |r: &Rel| {
         Term::tuple(vec![
             Term::string(r.name.clone()),
             Term::string(r.erts_vsn.clone()),
@@ -267,8 +267,8 @@ fn fix_r15_sasl_upgrade(
         .release
         .applications
         .iter()
-        .find(|(n, _, _)| n.as_str() == "sasl")
-        .is_some_and(|(_, v, _)| v.as_str() < R15_SASL_VSN);
+        .find(|a| a.name.as_str() == "sasl")
+        .is_some_and(|a| a.vsn.as_str() < R15_SASL_VSN);
     if !old_sasl {
         return;
     }

@@ -13,6 +13,7 @@ mod start_order;
 use std::path::{Path, PathBuf};
 
 use super::error::{PlanError, PlanErrorKind};
+use crate::files::{Rel, RelApp};
 use crate::instr::{Atom, StartType};
 use crate::passes::Application;
 use crate::term::{Term, decode_source};
@@ -21,59 +22,6 @@ use checks::*;
 use read::*;
 pub use read::{first_term, posix, read_first_term, read_source};
 use start_order::*;
-
-/// sasl's `#release{}`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReleaseRecord {
-    /// Release name.
-    pub name: String,
-    /// Release version.
-    pub vsn: String,
-    /// erts version.
-    pub erts_vsn: String,
-    /// `{Name, Vsn, Type}` in `.rel` order.
-    pub applications: Vec<(Atom, String, StartType)>,
-    /// `{Name, [IncludedApp]}` given in the `.rel`.
-    pub incl_apps: Vec<(Atom, Vec<Atom>)>,
-}
-
-impl ReleaseRecord {
-    /// `{release, Name, Vsn, ErtsVsn, Applications, InclApps}`.
-    pub fn to_term(&self) -> Term<'static> {
-        let apps = self
-            .applications
-            .iter()
-            .map(|(n, v, t)| {
-                Term::tuple(vec![
-                    n.to_term(),
-                    Term::string(v.clone()),
-                    Term::atom(t.atom()),
-                ])
-            })
-            .collect();
-        let incl = self
-            .incl_apps
-            .iter()
-            .map(|(n, l)| Term::tuple(vec![n.to_term(), atoms(l)]))
-            .collect();
-        Term::tuple(vec![
-            Term::atom("release"),
-            Term::string(self.name.clone()),
-            Term::string(self.vsn.clone()),
-            Term::string(self.erts_vsn.clone()),
-            Term::list(apps),
-            Term::list(incl),
-        ])
-    }
-
-    /// The version of application `name` in this release.
-    pub fn app_vsn(&self, name: &Atom) -> Option<&str> {
-        self.applications
-            .iter()
-            .find(|(n, _, _)| n == name)
-            .map(|(_, v, _)| v.as_str())
-    }
-}
 
 /// sasl's `#application{}` as systools fills it from a `.app` file.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,7 +109,7 @@ pub struct LoadedRelease {
     /// The `.rel` file.
     pub file: PathBuf,
     /// The release.
-    pub release: ReleaseRecord,
+    pub release: Rel,
     /// Applications in start order.
     pub apps: Vec<AppRecord>,
     /// Warnings (only `missing_sasl` can occur).
@@ -212,7 +160,7 @@ fn atom_list_p(t: &Term<'_>) -> Option<Vec<Atom>> {
         .collect()
 }
 
-fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), PlanError> {
+fn check_rel(term: &Term<'_>, file: &Path) -> Result<(Rel, bool), PlanError> {
     let bad = || make_error(PlanErrorKind::BadlyFormattedRelease, file);
     let Some([tag_t, name_vsn, erts, appl]) = term.as_tuple() else {
         return Err(bad());
@@ -231,16 +179,10 @@ fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), Plan
         string_p(evsn).ok_or_else(|| make_error(PlanErrorKind::IllegalErtsVsn(own(evsn)), file))?;
     let items = appl.list_items().unwrap_or_default();
     let mut applications = Vec::new();
-    let mut incl_apps = Vec::new();
     let mut illegal = Vec::new();
     for item in &items {
         match rel_app(&item.to_term()) {
-            Some((n, v, t, inc)) => {
-                if let Some(inc) = inc {
-                    incl_apps.push((n.clone(), inc));
-                }
-                applications.push((n, v, t));
-            }
+            Some(app) => applications.push(app),
             None => illegal.push(item.to_term()),
         }
     }
@@ -253,8 +195,8 @@ fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), Plan
     let type_of = |app: &str| {
         applications
             .iter()
-            .find(|(n, _, _)| n.as_str() == app)
-            .map(|(_, _, t)| *t)
+            .find(|a: &&RelApp| a.name.as_str() == app)
+            .map(|a| a.start_type)
     };
     for mandatory in ["kernel", "stdlib"] {
         match type_of(mandatory) {
@@ -275,35 +217,34 @@ fn check_rel(term: &Term<'_>, file: &Path) -> Result<(ReleaseRecord, bool), Plan
     }
     let missing_sasl = type_of("sasl").is_none();
     Ok((
-        ReleaseRecord {
+        Rel {
             name,
             vsn,
             erts_vsn,
             applications,
-            incl_apps,
         },
         missing_sasl,
     ))
 }
 
-type RelApp = (Atom, String, StartType, Option<Vec<Atom>>);
-
 fn rel_app(t: &Term<'_>) -> Option<RelApp> {
     let items = t.as_tuple()?;
     let name = Atom::from(items.first()?.as_atom()?);
     let vsn = string_p(items.get(1)?)?;
-    match &items[2..] {
-        [] => Some((name, vsn, StartType::Permanent, None)),
-        [x] if x.as_atom().is_some() => {
-            Some((name, vsn, StartType::from_atom(x.as_atom()?)?, None))
-        }
-        [x] if x.is_list() => Some((name, vsn, StartType::Permanent, Some(atom_list_p(x)?))),
-        [ty, inc] => Some((
-            name,
-            vsn,
+    let (start_type, included_applications) = match &items[2..] {
+        [] => (StartType::Permanent, None),
+        [x] if x.as_atom().is_some() => (StartType::from_atom(x.as_atom()?)?, None),
+        [x] if x.is_list() => (StartType::Permanent, Some(atom_list_p(x)?)),
+        [ty, inc] => (
             StartType::from_atom(ty.as_atom()?)?,
             Some(atom_list_p(inc)?),
-        )),
-        _ => None,
-    }
+        ),
+        _ => return None,
+    };
+    Some(RelApp {
+        name,
+        vsn,
+        start_type,
+        included_applications,
+    })
 }

@@ -78,18 +78,20 @@ pub fn posix(e: &std::io::Error) -> &'static str {
 }
 
 pub(super) fn collect_applications(
-    rel: &ReleaseRecord,
+    rel: &Rel,
     path: &[PathBuf],
     file: &Path,
 ) -> Result<Vec<AppRecord>, PlanError> {
     let mut ok = Vec::new();
     let mut errs: Vec<Term<'static>> = Vec::new();
-    for (name, vsn, ty) in &rel.applications {
-        let incls = rel
-            .incl_apps
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, l)| l.as_slice());
+    for RelApp {
+        name,
+        vsn,
+        start_type: ty,
+        included_applications,
+    } in &rel.applications
+    {
+        let incls = included_applications.as_deref();
         match read_application(name, vsn, path, incls) {
             Ok(mut app) if app.name == *name && app.vsn == *vsn => {
                 app.start_type = *ty;

@@ -5,10 +5,7 @@ use super::*;
 
 /// `sort_used_and_incl_appls/2`: lists of more than one used or included application are put
 /// in `.rel` order (applications not in the release last).
-pub(super) fn sort_used_and_incl_appls(
-    apps: Vec<AppRecord>,
-    rel: &ReleaseRecord,
-) -> Vec<AppRecord> {
+pub(super) fn sort_used_and_incl_appls(apps: Vec<AppRecord>, rel: &Rel) -> Vec<AppRecord> {
     let order = |list: Vec<Atom>| -> Vec<Atom> {
         if list.len() <= 1 {
             return list;
@@ -19,7 +16,7 @@ pub(super) fn sort_used_and_incl_appls(
                 (
                     rel.applications
                         .iter()
-                        .position(|(n, _, _)| *n == a)
+                        .position(|r| r.name == a)
                         .map_or(usize::MAX, |p| p + 1),
                     a,
                 )
