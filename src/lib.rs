@@ -65,6 +65,7 @@
 //! * [`exec`]: `release_handler`'s evaluation against a [`Loader`], and
 //!   [`SimulatedRuntime`], a model of a running node.
 //! * [`check`]: what `relup check` runs on one file (decoding plus the translation's checks).
+//! * [`node`] (feature `node`): live nodes over Erlang distribution: snapshot, install.
 //! * [`cases`]: the OTP oracle's case-file format.
 
 #![forbid(unsafe_code)]
@@ -79,6 +80,8 @@ pub mod exec;
 pub mod files;
 mod front;
 pub mod instr;
+#[cfg(feature = "node")]
+pub mod node;
 pub mod order;
 pub mod passes;
 pub mod plan;

@@ -14,7 +14,7 @@
 //!   module that calls it; a new call to a function the old callee does not export makes that
 //!   order a hard constraint, and a cycle of them is reported.
 
-mod child_specs;
+pub mod child_specs;
 mod lint;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -23,6 +23,7 @@ mod beam;
 mod check;
 mod json;
 mod make;
+mod node;
 mod simulate;
 mod translate;
 
@@ -48,6 +49,8 @@ enum Command {
     Check(check::Args),
     /// Plan a relup across releases and write it (systools:make_relup).
     Make(make::Args),
+    /// A live node over Erlang distribution: snapshot it, install a release.
+    Node(node::Args),
     /// Predict what an upgrade does to a running node (a scenario file).
     Simulate(simulate::Args),
     /// Translate appup instructions into a low-level script (systools_rc:translate_scripts).
@@ -94,6 +97,7 @@ impl Cli {
             Command::Beam(_) => "beam",
             Command::Check(_) => "check",
             Command::Make(_) => "make",
+            Command::Node(_) => "node",
             Command::Simulate(_) => "simulate",
             Command::Translate(_) => "translate",
         }
@@ -119,6 +123,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Beam(args) => beam::run(args),
         Command::Check(args) => check::run(args),
         Command::Make(args) => make::run(args),
+        Command::Node(args) => node::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Translate(args) => translate::run(args),
     }

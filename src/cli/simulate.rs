@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use relup::exec::scenario::Scenario;
+use relup::exec::scenario::{ChildModules, Scenario};
 use relup::exec::sim_types::Status;
 use relup::exec::{ExecOptions, SimulatedRuntime, Simulation, describe, select_script, simulate};
 use relup::files::decode_relup;
+use relup::instr::LowLevel;
 use relup::term::{decode_source, parse_terms};
 
 use super::json::{self, Problem};
@@ -27,9 +28,58 @@ pub struct Args {
     /// The release version to go to.
     #[arg(long, value_name = "VSN")]
     to: String,
+    /// The target release's `lib` directory: the child specs of supervisors the script
+    /// loads are read from their new beams (what their `init/1` returns), when the scenario
+    /// does not give them.
+    #[arg(long, value_name = "DIR")]
+    lib: Option<PathBuf>,
     /// Print a JSON document (README, "JSON output").
     #[arg(long)]
     json: bool,
+}
+
+/// Adds to the scenario the child specs of each supervisor module the script loads, read
+/// from its beam in `lib/APP-VSN/ebin` (child ids from `init/1`; each child taken to run the
+/// module its id names).
+fn new_supervisor_specs(scenario: &mut Scenario, script: &[LowLevel], lib: &std::path::Path) {
+    for i in script {
+        let LowLevel::LoadObjectCode {
+            application,
+            vsn,
+            modules,
+        } = i
+        else {
+            continue;
+        };
+        let Some(vsn) = vsn.as_charlist().map(|v| v.into_owned()) else {
+            continue;
+        };
+        for m in modules {
+            let is_supervisor = scenario.supervisors.keys().any(|(sm, _)| sm == m);
+            if !is_supervisor || scenario.supervisors.contains_key(&(m.clone(), vsn.clone())) {
+                continue;
+            }
+            let beam = lib
+                .join(format!("{application}-{vsn}"))
+                .join("ebin")
+                .join(format!("{m}.beam"));
+            let Some(children) = std::fs::read(&beam)
+                .ok()
+                .and_then(|b| relup::Beam::parse(&b).ok())
+                .and_then(|b| relup::appup::child_specs::supervisor_info(&b).children)
+            else {
+                continue;
+            };
+            let specs = children
+                .into_iter()
+                .map(|id| {
+                    let id = relup::instr::Atom::from(id.as_str());
+                    (id.clone(), ChildModules::List(vec![id]))
+                })
+                .collect();
+            scenario.supervisors.insert((m.clone(), vsn.clone()), specs);
+        }
+    }
 }
 
 /// Runs `relup simulate`: exit 0 when the script completes, 1 when it fails.
@@ -73,6 +123,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     })?;
     let current = scenario.release.clone();
     let (script, direction) = select_script(&relup, &current, &args.to)?;
+    let mut scenario = scenario;
+    if let Some(lib) = &args.lib {
+        new_supervisor_specs(&mut scenario, script, lib);
+    }
     let node = SimulatedRuntime::new(scenario)?;
     let sim = simulate(node, script, Some(direction), &ExecOptions::default());
     if args.json {

@@ -101,6 +101,29 @@ impl Run {
         self.run_ok(c, label, 300)
     }
 
+    /// `relup node ACTION ... --node NODE --cookie COOKIE`.
+    fn relup_node(&self, args: &[&str], label: &str) -> (bool, String) {
+        let mut c = self.command(env!("CARGO_BIN_EXE_relup"));
+        c.arg("node")
+            .args(args)
+            .args(["--node", &self.node, "--cookie", &self.cookie]);
+        let (ok, out, err) = self.run(c, label, 120);
+        (ok, format!("{out}{err}"))
+    }
+
+    /// Installs release `vsn` the way `via` says: the probe's rpc calls or `relup node install`.
+    fn install(&self, via: Via, vsn: &str, tar: Option<&Path>, label: &str) -> (bool, String) {
+        match (via, tar) {
+            (Via::Probe, Some(tar)) => self.probe(&["install", vsn, tar.to_str().unwrap()], label),
+            (Via::Probe, None) => self.probe(&["switch", vsn], label),
+            (Via::RelupNode, Some(tar)) => self.relup_node(
+                &["install", "--release", vsn, "--tar", tar.to_str().unwrap()],
+                label,
+            ),
+            (Via::RelupNode, None) => self.relup_node(&["install", "--release", vsn], label),
+        }
+    }
+
     fn probe(&self, args: &[&str], label: &str) -> (bool, String) {
         let mut c = self.command("escript");
         c.arg(otp_dir().join("probe.escript"))
@@ -222,7 +245,29 @@ fn check_state(
     ignore = "needs Erlang/OTP and rebar3 on PATH (apt-get install erlang-base rebar3)"
 )]
 fn rebar3_release_root_relup_and_live_upgrade_downgrade_reupgrade() {
-    live_run(Appup::HandWritten);
+    live_run(Appup::HandWritten, Via::Probe);
+}
+
+/// The same run with every step on the node done by `relup node`: a snapshot of the live
+/// 0.1.0 node simulated with the relup before anything changes (the prediction must match
+/// what the node then does), then `relup node install` for the upgrade (tarball sent over the
+/// connection), the downgrade and the re-upgrade.
+#[test]
+#[cfg_attr(
+    not(all(otp, rebar3)),
+    ignore = "needs Erlang/OTP and rebar3 on PATH (apt-get install erlang-base rebar3)"
+)]
+fn relup_node_snapshots_predicts_and_installs_on_the_live_node() {
+    live_run(Appup::HandWritten, Via::RelupNode);
+}
+
+/// How releases are installed on the live node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// The probe escript's rpc calls to release_handler.
+    Probe,
+    /// `relup node install`.
+    RelupNode,
 }
 
 /// The same run with the hand-written appup removed and the one `relup appup generate` makes
@@ -233,7 +278,7 @@ fn rebar3_release_root_relup_and_live_upgrade_downgrade_reupgrade() {
     ignore = "needs Erlang/OTP and rebar3 on PATH (apt-get install erlang-base rebar3)"
 )]
 fn generated_appup_upgrades_downgrades_and_reupgrades_the_live_node() {
-    live_run(Appup::Generated);
+    live_run(Appup::Generated, Via::Probe);
 }
 
 /// Which appup the 0.2.0 release carries.
@@ -289,7 +334,7 @@ fn build_both(run: &Run, appup: Appup) -> (PathBuf, PathBuf, PathBuf) {
     (project, root, old_tar)
 }
 
-fn live_run(appup: Appup) {
+fn live_run(appup: Appup, via: Via) {
     let run = Run::new();
     let (project, root, old_tar) = build_both(&run, appup);
     run.rebar3(
@@ -380,18 +425,19 @@ fn live_run(appup: Appup) {
             .is_some_and(|t| t.starts_with("{state,3,")),
     );
 
+    if via == Via::RelupNode {
+        predict(&run, &mut checks, &relup_file, &root.join("lib"));
+    }
+
     // Upgrade: the tarball's bytes go over the connection; release_handler does the rest.
-    let (ok, out) = run.probe(
-        &["install", "0.2.0", new_tar.to_str().unwrap()],
-        "install-0.2.0",
-    );
+    let (ok, out) = run.install(via, "0.2.0", Some(&new_tar), "install-0.2.0");
     assert!(ok, "upgrade failed: {out}");
     check_state(&mut checks, &state(&run, "state-up"), "0.2.0", 3, &srv_pid);
     let (ok, out) = run.probe(&["bump", "1"], "bump-2");
     assert!(ok, "{out}");
 
     // Downgrade: the new code's code_change({down, _}) runs before the old code is loaded.
-    let (ok, out) = run.probe(&["switch", "0.1.0"], "switch-0.1.0");
+    let (ok, out) = run.install(via, "0.1.0", None, "switch-0.1.0");
     assert!(ok, "downgrade failed: {out}");
     check_state(
         &mut checks,
@@ -404,7 +450,7 @@ fn live_run(appup: Appup) {
     assert!(ok, "{out}");
 
     // And up again.
-    let (ok, out) = run.probe(&["switch", "0.2.0"], "switch-0.2.0");
+    let (ok, out) = run.install(via, "0.2.0", None, "switch-0.2.0");
     assert!(ok, "re-upgrade failed: {out}");
     check_state(
         &mut checks,
@@ -424,16 +470,81 @@ fn live_run(appup: Appup) {
     drop(node);
     drop(epmd);
     checks.that("the node stopped when asked", stopped);
-    let which = if appup == Appup::Generated {
-        "generated"
-    } else {
-        "hand-written"
+    let which = match (appup, via) {
+        (Appup::Generated, _) => "generated appup",
+        (Appup::HandWritten, Via::Probe) => "hand-written appup",
+        (Appup::HandWritten, Via::RelupNode) => "hand-written appup, relup node",
     };
     eprintln!(
-        "live release ({which} appup): {} checks passed, 0 failed",
+        "live release ({which}): {} checks passed, 0 failed",
         checks.0
     );
     std::fs::remove_dir_all(&run.dir).unwrap();
+}
+
+/// Snapshots the live 0.1.0 node, simulates the relup on it, and checks the prediction: the
+/// script completes, tally_srv keeps its pid and runs 0.2.0, the new child is started, and
+/// the node itself is unchanged by the snapshot (a second snapshot shows the same processes).
+fn predict(run: &Run, checks: &mut Checks, relup: &Path, lib: &Path) {
+    let scenario = run.dir.join("node.scenario");
+    let (ok, out) = run.relup_node(&["snapshot", "-o", scenario.to_str().unwrap()], "snapshot");
+    assert!(ok, "relup node snapshot failed: {out}");
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    checks.that(
+        "the snapshot names tally_srv",
+        text.contains("{process,tally_srv,"),
+    );
+    checks.that(
+        "the snapshot names tally_sup",
+        text.contains("{process,tally_sup,"),
+    );
+    checks.that(
+        "the snapshot holds tally_srv's state",
+        text.contains("{state,{state,3,"),
+    );
+    let mut sim = run.command(env!("CARGO_BIN_EXE_relup"));
+    sim.arg("simulate")
+        .arg("--node")
+        .arg(&scenario)
+        .arg("--relup")
+        .arg(relup)
+        .arg("--lib")
+        .arg(lib)
+        .args(["--to", "0.2.0", "--json"]);
+    let (ok, out, err) = run.run(sim, "simulate-snapshot", 60);
+    assert!(ok, "simulate on the snapshot failed: {out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    checks.that("the simulation completes", doc["ok"] == true);
+    let procs = doc["final_state"]["processes"].as_array().unwrap();
+    let find = |name: &str| procs.iter().find(|p| p["name"] == name);
+    let srv = find("tally_srv").expect("tally_srv in the prediction");
+    checks.that(
+        "predicted: tally_srv keeps running and runs tally_srv 0.2.0",
+        srv["status"] == "running"
+            && srv["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["module"] == "tally_srv" && r["vsn"] == "0.2.0"),
+    );
+    let started = doc["events"].as_array().unwrap().iter().any(|e| {
+        e["event"] == "child_started" && e["text"].as_str().unwrap().contains("tally_audit")
+    });
+    checks.that("predicted: the new child tally_audit is started", started);
+    // The snapshot changed nothing: the same processes in a second one.
+    let again = run.dir.join("node-again.scenario");
+    let (ok, out) = run.relup_node(&["snapshot", "-o", again.to_str().unwrap()], "snapshot-2");
+    assert!(ok, "{out}");
+    let processes = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("{process,") || l.starts_with("{module,"))
+            .map(|l| l.split(",{state,").next().unwrap().to_string())
+            .collect()
+    };
+    checks.that(
+        "a second snapshot shows the same processes and code",
+        processes(&text) == processes(&std::fs::read_to_string(&again).unwrap()),
+    );
 }
 
 /// `relup appup lint` stays quiet on complete appups (the hand-written one, the generated one)

@@ -117,6 +117,15 @@ pub enum EventKind {
         /// The state after.
         new_state: Term<'static>,
     },
+    /// A `code_change` the scenario declares no migration for: the state is kept as it is.
+    CodeChangeNotModelled {
+        /// The module.
+        module: Atom,
+        /// The process.
+        pid: Pid,
+        /// Its name.
+        name: Atom,
+    },
     /// A `code_change` fails.
     CodeChangeFailed {
         /// The module.
@@ -143,6 +152,15 @@ pub enum EventKind {
         id: Atom,
         /// The new process.
         pid: Pid,
+    },
+    /// `supervisor:restart_child` returns an error (which release_handler ignores).
+    RestartChildRefused {
+        /// The supervisor, as named.
+        supervisor: String,
+        /// The child id.
+        id: Atom,
+        /// `not_found` (no such child spec) or `running`.
+        reason: &'static str,
     },
     /// A supervisor restarts a child stopped by the script (`start`).
     ChildRestarted {
@@ -279,6 +297,10 @@ impl fmt::Display for EventKind {
                 f,
                 "code_change {module} in {pid} ({name}), Vsn {vsn}, Extra {extra}: state {old_state} -> {new_state}"
             ),
+            CodeChangeNotModelled { module, pid, name } => write!(
+                f,
+                "code_change {module} in {pid} ({name}): no migration declared, state kept as it is (not predicted)"
+            ),
             CodeChangeFailed {
                 module,
                 pid,
@@ -294,6 +316,14 @@ impl fmt::Display for EventKind {
                 id,
                 pid,
             } => write!(f, "supervisor {supervisor} starts child {id} as {pid}"),
+            RestartChildRefused {
+                supervisor,
+                id,
+                reason,
+            } => write!(
+                f,
+                "supervisor:restart_child({supervisor}, {id}) returns {{error,{reason}}} (ignored by release_handler)"
+            ),
             ChildRestarted {
                 supervisor,
                 id,

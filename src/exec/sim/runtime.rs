@@ -263,8 +263,21 @@ impl Loader for SimulatedRuntime {
             .get(module)
             .and_then(|l| l.current.clone())
             .unwrap_or_default();
+        let declared = self
+            .scenario
+            .migrations
+            .iter()
+            .any(|m| &m.module == module && m.mode == mode);
         if self.state.supervisors.contains_key(&pid) {
             self.supervisor_code_change(pid, module);
+        } else if !declared {
+            // Nothing says what this code_change does (a snapshot of a live node, say): the
+            // state is kept as it is, and the trace says the migration was not predicted.
+            self.event(EventKind::CodeChangeNotModelled {
+                module: module.clone(),
+                pid,
+                name: name.clone(),
+            });
         } else {
             let up = mode == Mode::Up;
             let old_state = p.state.clone().unwrap_or_else(|| Term::atom("undefined"));

@@ -81,12 +81,32 @@ impl SimulatedRuntime {
         let id = Atom::from(id.as_atom().unwrap_or_default());
         match mfa.function.as_str() {
             "restart_child" => {
-                let pid = self.start_child(sup_pid, &id)?;
-                self.event(EventKind::ChildStarted {
-                    supervisor: sup.to_string(),
-                    id: id.clone(),
-                    pid,
-                });
+                // release_handler ignores what an apply returns: {error, not_found} and
+                // {error, running} do not fail the upgrade.
+                let spec = self
+                    .state
+                    .supervisors
+                    .get(&sup_pid)
+                    .and_then(|s| s.iter().find(|c| c.id == id));
+                match spec.map(|c| c.pid.is_some()) {
+                    Some(false) => {
+                        let pid = self.start_child(sup_pid, &id)?;
+                        self.event(EventKind::ChildStarted {
+                            supervisor: sup.to_string(),
+                            id: id.clone(),
+                            pid,
+                        });
+                    }
+                    running => self.event(EventKind::RestartChildRefused {
+                        supervisor: sup.to_string(),
+                        id: id.clone(),
+                        reason: if running.is_some() {
+                            "running"
+                        } else {
+                            "not_found"
+                        },
+                    }),
+                }
             }
             "terminate_child" => {
                 let child = self

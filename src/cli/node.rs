@@ -1,0 +1,199 @@
+//! `relup node snapshot|install`: a live node over Erlang distribution.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::json;
+
+use relup::node::{ConnectOptions, Connection, DistError, install, snapshot};
+
+use super::json::{self, Problem};
+use super::{CliError, emit, read_input};
+
+/// Arguments of `relup node`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Connects as a hidden node (EPMD on ERL_EPMD_PORT, default 4369; the cookie from --cookie or
+~/.erlang.cookie). Nothing is loaded on the node.
+
+  relup node snapshot --node NAME@HOST [-o FILE]
+      the running node as a scenario file for `relup simulate --node FILE`: its release,
+      loaded modules (old code marked), supervisors and their children, the processes
+      release_handler would suspend (its own rule), gen_server states (up to a size cap)
+  relup node install --node NAME@HOST --release VSN [--tar FILE]
+      send the tarball into the node's releases/VSN/ (with --tar) and unpack it, then
+      check_install_release, install_release, make_permanent; each step timed, the first
+      failure named and explained. Upgrade, downgrade and re-upgrade alike.
+
+Exit status: 0 done, 1 a release_handler step failed, 2 the node could not be reached or
+asked.")]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, clap::Args)]
+struct Common {
+    /// The node, `name@host`.
+    #[arg(long)]
+    node: String,
+    /// The node's cookie (default: ~/.erlang.cookie).
+    #[arg(long)]
+    cookie: Option<String>,
+    /// Seconds to wait for the connection and for each call.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// Print a JSON document (README, "JSON output").
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Write the running node as a scenario file.
+    Snapshot {
+        #[command(flatten)]
+        common: Common,
+        /// Where to write the scenario (default: standard output).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+    /// Install a release on the node (unpack, check, install, make permanent).
+    Install {
+        #[command(flatten)]
+        common: Common,
+        /// The release version to install.
+        #[arg(long)]
+        release: String,
+        /// The release tarball, sent to the node first.
+        #[arg(long)]
+        tar: Option<PathBuf>,
+    },
+}
+
+fn connect(common: &Common) -> Result<Connection, CliError> {
+    let options = ConnectOptions {
+        cookie: common.cookie.clone(),
+        epmd_port: None,
+        timeout: Duration::from_secs(common.timeout.max(1)),
+    };
+    Connection::connect(&common.node, &options).map_err(node_error)
+}
+
+fn node_error(e: DistError) -> CliError {
+    let code = match &e {
+        DistError::BadNodeName(_) | DistError::NoCookie(_) => "usage",
+        DistError::CookieRefused { .. } => "cookie_refused",
+        DistError::UnknownNode { .. } | DistError::Epmd { .. } => "node_unreachable",
+        DistError::Timeout { .. } => "timeout",
+        _ => "node_error",
+    };
+    CliError {
+        code,
+        message: e.to_string(),
+    }
+}
+
+/// Runs `relup node`.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    match args.action {
+        Action::Snapshot { common, output } => {
+            let mut conn = connect(&common)?;
+            let started = std::time::Instant::now();
+            let snap = snapshot(&mut conn).map_err(node_error)?;
+            let took = started.elapsed();
+            if let Some(path) = &output {
+                relup::plan::write_atomically(path, snap.scenario.as_bytes())?;
+            }
+            if common.json {
+                let fields = json!({
+                    "node": common.node,
+                    "processes": snap.processes,
+                    "modules": snap.modules,
+                    "millis": took.as_secs_f64() * 1000.0,
+                    "output": output.as_ref().map(|p| p.display().to_string()),
+                    "scenario": output.is_none().then_some(&snap.scenario),
+                });
+                emit(&json::text(&json::document("node", true, fields, &[], &[])))?;
+            } else if output.is_none() {
+                emit(&snap.scenario)?;
+            } else {
+                say_line(&format!(
+                    "snapshot of {}: {} processes, {} modules, in {:.1} ms",
+                    common.node,
+                    snap.processes,
+                    snap.modules,
+                    took.as_secs_f64() * 1000.0
+                ))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Action::Install {
+            common,
+            release,
+            tar,
+        } => {
+            let tar = tar.as_ref().map(|t| read_input(t)).transpose()?;
+            let mut conn = connect(&common)?;
+            let report = install(&mut conn, &release, tar).map_err(node_error)?;
+            let ok = report.ok();
+            if common.json {
+                let errors: Vec<Problem> = report
+                    .steps
+                    .iter()
+                    .filter(|s| !s.ok)
+                    .map(|s| {
+                        Problem::new(
+                            "release_handler",
+                            s.explanation.clone().unwrap_or_else(|| s.result.clone()),
+                        )
+                    })
+                    .collect();
+                let fields =
+                    json!({"node": common.node, "release": release, "steps": report.steps});
+                emit(&json::text(&json::document(
+                    "node",
+                    ok,
+                    fields,
+                    &errors,
+                    &[],
+                )))?;
+            } else {
+                let mut text = String::new();
+                for s in &report.steps {
+                    text.push_str(&format!(
+                        "{}\t{}\t{:.1} ms\t{}\n",
+                        s.step,
+                        if s.ok { "ok" } else { "FAILED" },
+                        s.micros as f64 / 1000.0,
+                        s.result
+                    ));
+                    if let Some(why) = &s.explanation {
+                        text.push_str(&format!("  {why}\n"));
+                    }
+                    text.push_str(&format!("{}_us={}\n", s.step, s.micros));
+                }
+                text.push_str(&format!(
+                    "release {release} on {}: {}\n",
+                    common.node,
+                    if ok {
+                        "installed and permanent"
+                    } else {
+                        "not installed"
+                    }
+                ));
+                emit(&text)?;
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+fn say_line(text: &str) -> Result<(), CliError> {
+    emit(&format!("{text}\n"))
+}

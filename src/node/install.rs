@@ -1,0 +1,160 @@
+//! `relup node install`: what relx's install script does, over the distribution connection
+//! instead of ssh and escripts. The tarball's bytes go into the node's `releases/VSN/`, then
+//! `release_handler` unpacks, checks, installs and makes the release permanent. Each step is
+//! timed on the node; the first that fails stops the run and is explained.
+
+use serde::Serialize;
+
+use super::dist::{Connection, DistError, as_tuple, atom, binary, bytes_of, charlist, is_atom};
+
+/// The steps, evaluated on the node; returns `[{Step, Ok, Micros, ResultText}]` up to and
+/// including the first that failed.
+const STEPS: &str = r#"
+IsOk = fun(ok) -> true; ({ok, _}) -> true; ({ok, _, _}) -> true; (_) -> false end,
+Name = case [N || {N, _, _, S} <- release_handler:which_releases(), S =:= current]
+            ++ [N || {N, _, _, S} <- release_handler:which_releases(), S =:= permanent] of
+    [N1 | _] -> N1;
+    [] -> "release"
+end,
+Package = filename:join([code:root_dir(), "releases", Vsn, Name ++ ".tar.gz"]),
+Unpack = case Tar of
+    none -> [];
+    _ -> [{write, fun() -> case filelib:ensure_dir(Package) of
+                               ok -> file:write_file(Package, Tar);
+                               E -> E
+                           end end},
+          {unpack, fun() -> release_handler:unpack_release(Vsn ++ "/" ++ Name) end}]
+end,
+Steps = Unpack ++
+    [{check, fun() -> release_handler:check_install_release(Vsn) end},
+     {install, fun() -> release_handler:install_release(Vsn, [{update_paths, true}]) end},
+     {permanent, fun() -> release_handler:make_permanent(Vsn) end}],
+Run = fun Run([], Acc) -> lists:reverse(Acc);
+          Run([{Step, F} | T], Acc) ->
+              {Us, R} = timer:tc(fun() -> try F() catch C:E -> {C, E} end end),
+              Text = unicode:characters_to_binary(io_lib:format("~0tp", [R])),
+              Entry = {Step, IsOk(R), Us, Text},
+              case IsOk(R) of
+                  true -> Run(T, [Entry | Acc]);
+                  false -> lists:reverse([Entry | Acc])
+              end
+      end,
+Run(Steps, []).
+"#;
+
+/// One step's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// `write`, `unpack`, `check`, `install` or `permanent`.
+    pub step: String,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// How long it took on the node, in microseconds.
+    pub micros: u64,
+    /// What release_handler returned, as Erlang prints it.
+    pub result: String,
+    /// What a failure means, when we know.
+    pub explanation: Option<String>,
+}
+
+/// All the steps run.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallReport {
+    /// The release installed.
+    pub release: String,
+    /// The steps, in order, up to the first failure.
+    pub steps: Vec<Step>,
+}
+
+impl InstallReport {
+    /// True when every step ran and succeeded.
+    pub fn ok(&self) -> bool {
+        self.steps
+            .last()
+            .is_some_and(|s| s.ok && s.step == "permanent")
+    }
+}
+
+/// What release_handler's reason means, for the common ones.
+fn explain(step: &str, result: &str) -> Option<String> {
+    let known: &[(&str, &str)] = &[
+        (
+            "existing_release",
+            "the release is already unpacked on the node: install it without --tar",
+        ),
+        (
+            "no_such_release",
+            "the node has no such release: give its tarball with --tar",
+        ),
+        (
+            "no_matching_relup",
+            "the release's relup has no entry from the running release: make the relup with --up-from the version the node runs",
+        ),
+        ("bad_relup_file", "the release's relup cannot be read"),
+        ("already_installed", "this release is already installed"),
+        (
+            "old_processes",
+            "processes still run old code of a module whose PrePurge is soft_purge: nothing was changed",
+        ),
+        ("enoent", "a file is missing on the node"),
+        ("eacces", "the node cannot write there (permissions)"),
+        (
+            "code_change_failed",
+            "a code_change crashed after the point of no return: the node restarts into the old release",
+        ),
+    ];
+    known
+        .iter()
+        .find(|(k, _)| result.contains(k))
+        .map(|(_, why)| format!("{step}: {why}"))
+}
+
+/// Installs release `vsn` on the node; `tar` is the release tarball to send first (when the
+/// release is not unpacked there yet).
+///
+/// # Errors
+/// A [`DistError`] when the node cannot be asked; a release_handler failure is a step with
+/// `ok: false` in the report instead.
+pub fn install(
+    conn: &mut Connection,
+    vsn: &str,
+    tar: Option<Vec<u8>>,
+) -> Result<InstallReport, DistError> {
+    let tar = tar.map_or_else(|| atom("none"), binary);
+    let answer = conn.eval(STEPS, vec![("Vsn", charlist(vsn)), ("Tar", tar)])?;
+    let steps = match &answer {
+        eetf::Term::List(l) => l
+            .elements
+            .iter()
+            .filter_map(|e| {
+                let [step, ok, micros, text] = as_tuple(e)? else {
+                    return None;
+                };
+                let step = match step {
+                    eetf::Term::Atom(a) => a.name.clone(),
+                    _ => return None,
+                };
+                let result = String::from_utf8_lossy(&bytes_of(text)?).into_owned();
+                let ok = is_atom(ok, "true");
+                let micros = match micros {
+                    eetf::Term::FixInteger(i) => u64::try_from(i.value).unwrap_or(0),
+                    eetf::Term::BigInteger(b) => b.value.to_string().parse().unwrap_or(0),
+                    _ => 0,
+                };
+                let explanation = if ok { None } else { explain(&step, &result) };
+                Some(Step {
+                    step,
+                    ok,
+                    micros,
+                    result,
+                    explanation,
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(InstallReport {
+        release: vsn.to_string(),
+        steps,
+    })
+}

@@ -1,0 +1,12 @@
+//! Live nodes, over Erlang distribution (feature `node`): connect as a hidden node
+//! ([`dist::Connection`]), take a snapshot of a running node as a simulator scenario
+//! ([`snapshot::snapshot`]), and install a release the way relx's install script does
+//! ([`install::install`]), each step timed and explained.
+
+pub mod dist;
+pub mod install;
+pub mod snapshot;
+
+pub use dist::{ConnectOptions, Connection, DistError};
+pub use install::{InstallReport, install};
+pub use snapshot::{Snapshot, snapshot};
