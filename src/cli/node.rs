@@ -21,6 +21,10 @@ Connects as a hidden node (EPMD on ERL_EPMD_PORT, default 4369; the cookie from 
       the running node as a scenario file for `relup simulate --node FILE`: its release,
       loaded modules (old code marked), supervisors and their children, the processes
       release_handler would suspend (its own rule), gen_server states (up to a size cap)
+  relup node check --node NAME@HOST --relup FILE --to VSN [--lib DIR]
+      the pre-flight: snapshot, simulate the relup on it, and rehearse every code_change
+      the script calls on a scratch node (never the live one) with the new code and copies
+      of the live states; a second snapshot shows the live node unchanged. Exit 1: no go.
   relup node install --node NAME@HOST --release VSN [--tar FILE]
       send the tarball into the node's releases/VSN/ (with --tar) and unpack it, then
       check_install_release, install_release, make_permanent; each step timed, the first
@@ -59,6 +63,23 @@ enum Action {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
+    /// Pre-flight: snapshot, simulate, rehearse every code_change on a scratch node.
+    Check {
+        #[command(flatten)]
+        common: Common,
+        /// The relup file.
+        #[arg(long)]
+        relup: PathBuf,
+        /// The release version to go to.
+        #[arg(long)]
+        to: String,
+        /// The new release's lib directory (default: ROOT/lib for ROOT/releases/VSN/relup).
+        #[arg(long)]
+        lib: Option<PathBuf>,
+        /// Seconds a rehearsed code_change may take.
+        #[arg(long, default_value_t = 5)]
+        code_change_timeout: u64,
+    },
     /// Install a release on the node (unpack, check, install, make permanent).
     Install {
         #[command(flatten)]
@@ -81,7 +102,8 @@ fn connect(common: &Common) -> Result<Connection, CliError> {
     Connection::connect(&common.node, &options).map_err(node_error)
 }
 
-fn node_error(e: DistError) -> CliError {
+/// A distribution error as the CLI's error, with a code that says what kind.
+pub(crate) fn node_error(e: DistError) -> CliError {
     let code = match &e {
         DistError::BadNodeName(_) | DistError::NoCookie(_) => "usage",
         DistError::CookieRefused { .. } => "cookie_refused",
@@ -128,6 +150,25 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 ))?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Action::Check {
+            common,
+            relup,
+            to,
+            lib,
+            code_change_timeout,
+        } => {
+            let mut conn = connect(&common)?;
+            super::node_check::run(
+                &mut conn,
+                super::node_check::CheckArgs {
+                    relup,
+                    to,
+                    lib,
+                    code_change_timeout,
+                    json: common.json,
+                },
+            )
         }
         Action::Install {
             common,

@@ -41,7 +41,11 @@ pub struct Args {
 /// Adds to the scenario the child specs of each supervisor module the script loads, read
 /// from its beam in `lib/APP-VSN/ebin` (child ids from `init/1`; each child taken to run the
 /// module its id names).
-fn new_supervisor_specs(scenario: &mut Scenario, script: &[LowLevel], lib: &std::path::Path) {
+pub(crate) fn new_supervisor_specs(
+    scenario: &mut Scenario,
+    script: &[LowLevel],
+    lib: &std::path::Path,
+) {
     for i in script {
         let LowLevel::LoadObjectCode {
             application,
@@ -82,45 +86,52 @@ fn new_supervisor_specs(scenario: &mut Scenario, script: &[LowLevel], lib: &std:
     }
 }
 
-/// Runs `relup simulate`: exit 0 when the script completes, 1 when it fails.
-pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let scenario_bytes = read_input(&args.node)?;
-    let scenario_text =
-        decode_source(&scenario_bytes).map_err(|e| format!("{}: {e}", args.node.display()))?;
-    let terms = parse_terms(&scenario_text).map_err(|e| {
-        let lc = relup::span::line_col(&scenario_text, e.span.lo());
-        format!("{}:{}:{}: {e}", args.node.display(), lc.line, lc.col)
+/// A scenario file's text as a [`Scenario`]; `shown` names it in errors.
+pub(crate) fn parse_scenario(scenario_text: &str, shown: &str) -> Result<Scenario, CliError> {
+    let terms = parse_terms(scenario_text).map_err(|e| {
+        let lc = relup::span::line_col(scenario_text, e.span.lo());
+        format!("{shown}:{}:{}: {e}", lc.line, lc.col)
     })?;
-    let scenario = Scenario::from_terms(&terms).map_err(|e| {
-        let lc = relup::span::line_col(&scenario_text, e.span.lo());
+    Ok(Scenario::from_terms(&terms).map_err(|e| {
+        let lc = relup::span::line_col(scenario_text, e.span.lo());
         format!(
-            "{}:{}:{}: {e} (the scenario format is in README.md, \"Scenario files\")",
-            args.node.display(),
-            lc.line,
-            lc.col
+            "{shown}:{}:{}: {e} (the scenario format is in README.md, \"Scenario files\")",
+            lc.line, lc.col
         )
-    })?;
-    let relup_bytes = read_input(&args.relup)?;
-    let relup_text =
-        decode_source(&relup_bytes).map_err(|e| format!("{}: {e}", args.relup.display()))?;
+    })?)
+}
+
+/// A relup file, decoded.
+pub(crate) fn read_relup(path: &std::path::Path) -> Result<relup::Relup, CliError> {
+    let relup_bytes = read_input(path)?;
+    let relup_text = decode_source(&relup_bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let relup_terms = parse_terms(&relup_text).map_err(|e| {
         let lc = relup::span::line_col(&relup_text, e.span.lo());
-        format!("{}:{}:{}: {e}", args.relup.display(), lc.line, lc.col)
+        format!("{}:{}:{}: {e}", path.display(), lc.line, lc.col)
     })?;
     let (relup, diags) = decode_relup(&relup_terms);
-    let relup = relup.ok_or_else(|| {
+    Ok(relup.ok_or_else(|| {
         format!(
             "{}: not a valid relup ({}); `relup check {}` shows where",
-            args.relup.display(),
+            path.display(),
             diags
                 .iter()
                 .filter(|d| d.is_error())
                 .map(|d| d.message.clone())
                 .collect::<Vec<_>>()
                 .join("; "),
-            args.relup.display()
+            path.display()
         )
-    })?;
+    })?)
+}
+
+/// Runs `relup simulate`: exit 0 when the script completes, 1 when it fails.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let scenario_bytes = read_input(&args.node)?;
+    let scenario_text =
+        decode_source(&scenario_bytes).map_err(|e| format!("{}: {e}", args.node.display()))?;
+    let scenario = parse_scenario(&scenario_text, &args.node.display().to_string())?;
+    let relup = read_relup(&args.relup)?;
     let current = scenario.release.clone();
     let (script, direction) = select_script(&relup, &current, &args.to)?;
     let mut scenario = scenario;
@@ -142,7 +153,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// The simulation as a JSON document.
-fn document(sim: &Simulation, from: &str, to: &str) -> Value {
+pub(crate) fn document(sim: &Simulation, from: &str, to: &str) -> Value {
     let outcome = match &sim.outcome {
         Ok(r) => json!({
             "instructions_run": r.instructions_run,

@@ -5,6 +5,7 @@
 
 pub mod dist;
 pub mod install;
+pub mod rehearse;
 pub mod snapshot;
 
 pub use dist::{ConnectOptions, Connection, DistError};

@@ -281,12 +281,14 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
         let Some([pid, _, sup, id, mods, app, state]) = as_tuple(p) else {
             continue;
         };
+        // Modules of no application (preloaded ones, such as prim_file) are never upgraded
+        // by a relup: left out.
         let runs: Vec<Term<'static>> = list(mods)
             .iter()
             .filter_map(atom_text)
-            .map(|m| {
-                let vsn = vsn_of.get(&m).cloned().unwrap_or_else(|| "unknown".into());
-                Term::tuple(vec![Term::atom(m), Term::string(vsn)])
+            .filter_map(|m| {
+                let vsn = vsn_of.get(&m)?.clone();
+                Some(Term::tuple(vec![Term::atom(m), Term::string(vsn)]))
             })
             .collect();
         if runs.is_empty() {

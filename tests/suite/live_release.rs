@@ -102,7 +102,7 @@ impl Run {
     }
 
     /// `relup node ACTION ... --node NODE --cookie COOKIE`.
-    fn relup_node(&self, args: &[&str], label: &str) -> (bool, String) {
+    pub(crate) fn relup_node(&self, args: &[&str], label: &str) -> (bool, String) {
         let mut c = self.command(env!("CARGO_BIN_EXE_relup"));
         c.arg("node")
             .args(args)
@@ -152,14 +152,14 @@ fn state(run: &Run, label: &str) -> std::collections::BTreeMap<String, String> {
 }
 
 /// Counts the checks as they pass, and names the first that fails.
-struct Checks(usize);
+pub(crate) struct Checks(pub(crate) usize);
 
 impl Checks {
     fn eq(&mut self, what: &str, got: Option<&String>, want: &str) {
         assert_eq!(got.map(String::as_str), Some(want), "{what}");
         self.0 += 1;
     }
-    fn that(&mut self, what: &str, ok: bool) {
+    pub(crate) fn that(&mut self, what: &str, ok: bool) {
         assert!(ok, "{what}");
         self.0 += 1;
     }
@@ -426,7 +426,7 @@ fn live_run(appup: Appup, via: Via) {
     );
 
     if via == Via::RelupNode {
-        predict(&run, &mut checks, &relup_file, &root.join("lib"));
+        crate::live_node::predict(&run, &mut checks, &relup_file, &root.join("lib"));
     }
 
     // Upgrade: the tarball's bytes go over the connection; release_handler does the rest.
@@ -480,71 +480,6 @@ fn live_run(appup: Appup, via: Via) {
         checks.0
     );
     std::fs::remove_dir_all(&run.dir).unwrap();
-}
-
-/// Snapshots the live 0.1.0 node, simulates the relup on it, and checks the prediction: the
-/// script completes, tally_srv keeps its pid and runs 0.2.0, the new child is started, and
-/// the node itself is unchanged by the snapshot (a second snapshot shows the same processes).
-fn predict(run: &Run, checks: &mut Checks, relup: &Path, lib: &Path) {
-    let scenario = run.dir.join("node.scenario");
-    let (ok, out) = run.relup_node(&["snapshot", "-o", scenario.to_str().unwrap()], "snapshot");
-    assert!(ok, "relup node snapshot failed: {out}");
-    let text = std::fs::read_to_string(&scenario).unwrap();
-    checks.that(
-        "the snapshot names tally_srv",
-        text.contains("{process,tally_srv,"),
-    );
-    checks.that(
-        "the snapshot names tally_sup",
-        text.contains("{process,tally_sup,"),
-    );
-    checks.that(
-        "the snapshot holds tally_srv's state",
-        text.contains("{state,{state,3,"),
-    );
-    let mut sim = run.command(env!("CARGO_BIN_EXE_relup"));
-    sim.arg("simulate")
-        .arg("--node")
-        .arg(&scenario)
-        .arg("--relup")
-        .arg(relup)
-        .arg("--lib")
-        .arg(lib)
-        .args(["--to", "0.2.0", "--json"]);
-    let (ok, out, err) = run.run(sim, "simulate-snapshot", 60);
-    assert!(ok, "simulate on the snapshot failed: {out}{err}");
-    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    checks.that("the simulation completes", doc["ok"] == true);
-    let procs = doc["final_state"]["processes"].as_array().unwrap();
-    let find = |name: &str| procs.iter().find(|p| p["name"] == name);
-    let srv = find("tally_srv").expect("tally_srv in the prediction");
-    checks.that(
-        "predicted: tally_srv keeps running and runs tally_srv 0.2.0",
-        srv["status"] == "running"
-            && srv["runs"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|r| r["module"] == "tally_srv" && r["vsn"] == "0.2.0"),
-    );
-    let started = doc["events"].as_array().unwrap().iter().any(|e| {
-        e["event"] == "child_started" && e["text"].as_str().unwrap().contains("tally_audit")
-    });
-    checks.that("predicted: the new child tally_audit is started", started);
-    // The snapshot changed nothing: the same processes in a second one.
-    let again = run.dir.join("node-again.scenario");
-    let (ok, out) = run.relup_node(&["snapshot", "-o", again.to_str().unwrap()], "snapshot-2");
-    assert!(ok, "{out}");
-    let processes = |t: &str| -> Vec<String> {
-        t.lines()
-            .filter(|l| l.starts_with("{process,") || l.starts_with("{module,"))
-            .map(|l| l.split(",{state,").next().unwrap().to_string())
-            .collect()
-    };
-    checks.that(
-        "a second snapshot shows the same processes and code",
-        processes(&text) == processes(&std::fs::read_to_string(&again).unwrap()),
-    );
 }
 
 /// `relup appup lint` stays quiet on complete appups (the hand-written one, the generated one)
