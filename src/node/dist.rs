@@ -382,7 +382,11 @@ impl Connection {
     /// # Errors
     /// As [`Connection::call`]; a parse error in `code` is a [`DistError::BadRpc`].
     pub fn eval(&mut self, code: &str, bindings: Vec<(&str, ETerm)>) -> Result<ETerm, DistError> {
-        let scanned = self.call("erl_scan", "string", vec![charlist(code)])?;
+        // Evaluated inside a fun, so that the answer carries the value only, not every
+        // binding the expressions made (erl_eval:exprs returns those too).
+        let body = code.trim_end().trim_end_matches('.');
+        let wrapped = format!("(fun() -> {body} end)().");
+        let scanned = self.call("erl_scan", "string", vec![charlist(&wrapped)])?;
         let tokens = match as_tuple(&scanned) {
             Some([ok, tokens, _]) if is_atom(ok, "ok") => tokens.clone(),
             _ => return Err(self.eval_error("erl_scan:string/1", &scanned)),

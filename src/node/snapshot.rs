@@ -19,9 +19,29 @@ use crate::term::{Term, TermKind};
 pub const MAX_STATE_WORDS: u64 = 20_000;
 
 /// The gathering, evaluated on the node. Returns
-/// `{Current, Modules, Procs, Sups}`: the release running, `[{Mod, Vsn | undefined, Old}]`,
-/// `[{Pid, Name, Sup, Id, Mods, App, State}]` and `[{Sup, SupMod, [{Id, Mods}]}]`.
+/// `{Current, Modules, Procs, Sups, Names, Tops}`: the release running,
+/// `[{Mod, Vsn | undefined, Old}]`, `[{Pid, Sup, Id, Mods, State}]`,
+/// `[{Sup, SupMod, [{Id, Mods}]}]`, `[{Pid, RegisteredName}]` and `[{TopSup, App}]`.
 const GATHER: &str = r#"
+%% The worker is defined first: an interpreted fun carries every binding made before it, and
+%% a spawned one copies them, so it must not see the process list.
+Work = fun(Chunk, SupSet, Parent) ->
+    State = fun(P) ->
+        case maps:is_key(P, SupSet) of
+            true -> none;
+            false ->
+                try sys:get_state(P, 200) of
+                    S ->
+                        case erts_debug:flat_size(S) of
+                            W when W =< MaxWords -> {state, S};
+                            W -> {too_large, W}
+                        end
+                catch _:_ -> none
+                end
+        end
+    end,
+    Parent ! {self(), [{P, S, Id, Mods, State(P)} || {S, Id, P, Mods} <- Chunk, is_pid(P)]}
+end,
 Rels = release_handler:which_releases(),
 Current = case [V || {_, V, _, current} <- Rels] ++ [V || {_, V, _, permanent} <- Rels] of
     [C | _] -> C;
@@ -38,38 +58,22 @@ Modules = [{M, ModVsn(M), erlang:check_old_code(M)} || {M, _} <- code:all_loaded
 Procs0 = release_handler_1:get_supervised_procs(),
 Sups = lists:usort([S || {S, _, _, _} <- Procs0, is_pid(S)]
                    ++ [P || {undefined, _, P, _} <- Procs0]),
-Name = fun(P) ->
-    case erlang:process_info(P, registered_name) of
-        {registered_name, N} -> N;
-        _ -> undefined
-    end
-end,
-State = fun(P) ->
-    case lists:member(P, Sups) of
-        true -> none;
-        false ->
-            try sys:get_state(P, 200) of
-                S ->
-                    case erts_debug:flat_size(S) of
-                        W when W =< MaxWords -> {state, S};
-                        W -> {too_large, W}
-                    end
-            catch _:_ -> none
-            end
-    end
-end,
-App = fun(P) ->
-    case application:get_application(P) of
-        {ok, A} -> A;
-        undefined -> undefined
-    end
-end,
-Procs = [{P, Name(P), S, Id, Mods, App(P), State(P)}
-         || {S, Id, P, Mods} <- Procs0, is_pid(P)],
+Names = [{whereis(N), N} || N <- registered()],
+SupSet = maps:from_list([{S, true} || S <- Sups]),
+Tops = [{P, case application:get_application(P) of {ok, A} -> A; undefined -> undefined end}
+        || {undefined, _, P, _} <- Procs0],
+%% States are asked for in parallel, a chunk of processes per worker: one slow or stuck
+%% process costs its chunk at most the 200 ms timeout.
+Chunks = fun Chunks(L, Acc) when length(L) =< 1000 -> lists:reverse([L | Acc]);
+             Chunks(L, Acc) -> {H, T} = lists:split(1000, L), Chunks(T, [H | Acc])
+         end,
+Self = self(),
+Workers = [spawn(erlang, apply, [Work, [Chunk, SupSet, Self]]) || Chunk <- Chunks(Procs0, [])],
+Procs = lists:append([receive {W, R} -> R end || W <- Workers]),
 SupSpecs = [{S, (catch supervisor:get_callback_module(S)),
              [{Id, Mods} || {Id, _, _, Mods} <- (catch supervisor:which_children(S))]}
             || S <- Sups],
-{Current, Modules, Procs, SupSpecs}.
+{Current, Modules, Procs, SupSpecs, Names, Tops}.
 "#;
 
 /// What a snapshot holds.
@@ -176,7 +180,7 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
         what: "the snapshot".into(),
         reason: "an answer of an unexpected shape".into(),
     };
-    let [current, modules, procs, sups] = as_tuple(&data).ok_or_else(bad)? else {
+    let [current, modules, procs, sups, names, tops] = as_tuple(&data).ok_or_else(bad)? else {
         return Err(bad());
     };
     let mut out = String::new();
@@ -230,16 +234,22 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
         vsn_of.insert(name, vsn);
         module_count += 1;
     }
-    let pid_name: BTreeMap<String, String> = list(procs)
+    let pid_name: BTreeMap<String, String> = list(names)
         .iter()
         .filter_map(|p| {
-            let items = as_tuple(p)?;
-            let pid = pid_text(items.first()?);
-            let name = items
-                .get(1)
-                .and_then(atom_text)
-                .unwrap_or_else(|| pid.clone());
-            Some((pid, name))
+            let [pid, name] = as_tuple(p)? else {
+                return None;
+            };
+            Some((pid_text(pid), atom_text(name)?))
+        })
+        .collect();
+    let top_app: BTreeMap<String, Term<'static>> = list(tops)
+        .iter()
+        .filter_map(|p| {
+            let [pid, app] = as_tuple(p)? else {
+                return None;
+            };
+            Some((pid_text(pid), from_eetf(app)))
         })
         .collect();
     let name_of = |t: &ETerm| -> String {
@@ -278,7 +288,7 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
     }
     let mut process_count = 0;
     for p in list(procs) {
-        let Some([pid, _, sup, id, mods, app, state]) = as_tuple(p) else {
+        let Some([pid, sup, id, mods, state]) = as_tuple(p) else {
             continue;
         };
         // Modules of no application (preloaded ones, such as prim_file) are never upgraded
@@ -299,7 +309,10 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
         match atom_text(sup) {
             _ if is_atom(sup, "undefined") => opts.push(Term::tuple(vec![
                 Term::atom("top_supervisor"),
-                from_eetf(app),
+                top_app
+                    .get(&pid_text(pid))
+                    .cloned()
+                    .unwrap_or_else(|| Term::atom("undefined")),
             ])),
             _ => opts.push(Term::tuple(vec![
                 Term::atom("child_of"),

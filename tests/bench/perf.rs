@@ -6,7 +6,9 @@
 //! are skipped and printed as capped.
 //!
 //! `cargo bench --bench perf` (options after `--`: `--quick`, `--no-otp`,
-//! `--otp-cap-secs N`, `--only parse|translate|make|scaling|appup`). Prints markdown tables.
+//! `--otp-cap-secs N`, `--only parse|translate|make|scaling|appup|node`). Prints markdown
+//! tables. `node` starts real nodes: calls per second and snapshot time at 10k and 100k
+//! processes (`node_bench.rs`).
 //! `scaling` checks that input shapes which were once quadratic (many diagnostics in one
 //! file, many regex version keys) now grow linearly: 10× the input within 20× the time.
 
@@ -17,6 +19,8 @@
 mod appup_gen;
 #[path = "gen.rs"]
 mod gen_inputs;
+#[path = "node_bench.rs"]
+mod node_bench;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -85,6 +89,14 @@ fn main() {
     }
     if wants("scaling") {
         bench_scaling(&config);
+    }
+    if wants("node") && config.otp {
+        let counts: &[usize] = if config.quick {
+            &[1_000]
+        } else {
+            &[1_000, 10_000, 100_000]
+        };
+        node_bench::bench(&dir, counts);
     }
     if wants("appup") {
         let count = if config.quick { 5_000 } else { 50_000 };

@@ -1,0 +1,180 @@
+//! The live-node benchmark: a real node (own epmd on a free loopback port) running an
+//! application with N supervised gen_servers. Measures calls per second over our distribution
+//! client against `rpc:call/4` from an Erlang node in the same run, and `relup node snapshot`
+//! time against `release_handler_1:get_supervised_procs/0` alone (what release_handler walks
+//! at every suspend), timed on the node.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use relup::node::{ConnectOptions, Connection, snapshot};
+
+const APP: &str = r#"-module(bench_app).
+-behaviour(application).
+-export([start/2, stop/1, init/1, start_worker/0, handle_call/3, handle_cast/2]).
+start(_, _) -> supervisor:start_link({local, bench_sup}, ?MODULE, sup).
+stop(_) -> ok.
+init(sup) ->
+    {ok, {#{strategy => simple_one_for_one, intensity => 10, period => 10},
+          [#{id => w, start => {?MODULE, start_worker, []}, modules => [bench_app]}]}};
+init(worker) -> {ok, {worker_state, 0}}.
+start_worker() -> gen_server:start_link(?MODULE, worker, []).
+handle_call(_, _, S) -> {reply, ok, S}.
+handle_cast(_, S) -> {noreply, S}.
+"#;
+
+const DOT_APP: &str = r#"{application, bench, [{vsn, "1"}, {modules, [bench_app]}, {registered, [bench_sup]},
+  {applications, [kernel, stdlib]}, {mod, {bench_app, []}}]}."#;
+
+const RPC_LOOP: &str = r#"#!/usr/bin/env escript
+%%! -hidden
+main([Node, N]) ->
+    {T, _} = timer:tc(fun() -> [rpc:call(list_to_atom(Node), erlang, node, []) || _ <- lists:seq(1, list_to_integer(N))] end),
+    io:format("~p~n", [T]).
+"#;
+
+/// Kills the child by pid when dropped.
+struct Spawned(Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs the benchmark with `counts` workers (each size on its own node).
+pub fn bench(dir: &Path, counts: &[usize]) {
+    let ebin = dir.join("node_bench/ebin");
+    std::fs::create_dir_all(&ebin).unwrap();
+    std::fs::write(ebin.join("bench_app.erl"), APP).unwrap();
+    std::fs::write(ebin.join("bench.app"), DOT_APP).unwrap();
+    let ok = Command::new("erlc")
+        .arg("-o")
+        .arg(&ebin)
+        .arg(ebin.join("bench_app.erl"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        println!("(node benchmark skipped: erlc not found)");
+        return;
+    }
+    let port = free_port();
+    let _epmd = Spawned(
+        Command::new("epmd")
+            .args(["-port", &port.to_string(), "-address", "127.0.0.1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let rpc = dir.join("node_bench/rpc_loop.escript");
+    std::fs::write(&rpc, RPC_LOOP).unwrap();
+    println!("## Live nodes (`relup node`)\n");
+    println!(
+        "| workers | calls/s relup | calls/s `rpc:call` | snapshot | `get_supervised_procs` alone | scenario |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for &n in counts {
+        let name = format!("bench_{}_{n}@localhost", std::process::id());
+        let cookie = format!("bench_{}", std::process::id());
+        let _node = Spawned(
+            Command::new("erl")
+                .env("ERL_EPMD_PORT", port.to_string())
+                .args([
+                    "-sname",
+                    &name,
+                    "-setcookie",
+                    &cookie,
+                    "-noshell",
+                    "-noinput",
+                ])
+                .args(["+P", "2000000", "-pa"])
+                .arg(&ebin)
+                .args([
+                    "-eval",
+                    "application:ensure_all_started(sasl), ok = application:start(bench)",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let options = ConnectOptions {
+            cookie: Some(cookie.clone()),
+            epmd_port: Some(port),
+            timeout: Duration::from_secs(600),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut conn = loop {
+            match Connection::connect(&name, &options) {
+                Ok(c) => break c,
+                Err(e) if Instant::now() > deadline => panic!("bench node: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        conn.eval(
+            "Wait = fun W(0) -> timeout; W(K) -> case whereis(bench_sup) of undefined -> timer:sleep(50), W(K - 1); _ -> ok end end,
+             ok = Wait(200),
+             [{ok, _} = supervisor:start_child(bench_sup, []) || _ <- lists:seq(1, N)], ok.",
+            vec![("N", eetf::Term::from(eetf::FixInteger::from(n as i32)))],
+        )
+        .unwrap();
+        let calls = 2_000;
+        let started = Instant::now();
+        for _ in 0..calls {
+            conn.call("erlang", "node", vec![]).unwrap();
+        }
+        let ours = f64::from(calls) / started.elapsed().as_secs_f64();
+        let out = Command::new("escript")
+            .env("ERL_EPMD_PORT", port.to_string())
+            .env(
+                "ERL_FLAGS",
+                format!(
+                    "-sname rpcloop_{}@localhost -setcookie {cookie}",
+                    std::process::id()
+                ),
+            )
+            .arg(&rpc)
+            .arg(&name)
+            .arg(calls.to_string())
+            .output()
+            .unwrap();
+        let micros: f64 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(f64::NAN);
+        let theirs = f64::from(calls) / (micros / 1e6);
+        let started = Instant::now();
+        let snap = snapshot(&mut conn).unwrap();
+        let snap_time = started.elapsed();
+        let walk = conn
+            .eval(
+                "{T, _} = timer:tc(release_handler_1, get_supervised_procs, []), T.",
+                vec![],
+            )
+            .unwrap();
+        let walk_ms = match walk {
+            eetf::Term::FixInteger(i) => f64::from(i.value) / 1000.0,
+            other => other.to_string().parse::<f64>().unwrap_or(f64::NAN) / 1000.0,
+        };
+        println!(
+            "| {n} | {ours:.0} | {theirs:.0} | {:.0} ms ({} processes) | {walk_ms:.0} ms | {:.1} MB |",
+            snap_time.as_secs_f64() * 1000.0,
+            snap.processes,
+            snap.scenario.len() as f64 / 1e6
+        );
+        let _ = conn.call("init", "stop", vec![]);
+    }
+    println!();
+}
