@@ -24,6 +24,7 @@ mod check;
 mod json;
 mod make;
 mod node;
+mod node_apply;
 mod node_check;
 mod simulate;
 mod translate;

@@ -25,6 +25,12 @@ Connects as a hidden node (EPMD on ERL_EPMD_PORT, default 4369; the cookie from 
       the pre-flight: snapshot, simulate the relup on it, and rehearse every code_change
       the script calls on a scratch node (never the live one) with the new code and copies
       of the live states; a second snapshot shows the live node unchanged. Exit 1: no go.
+  relup node apply --node NAME@HOST (--relup FILE | --appup FILE --app FILE) --from VSN
+                   [--down] --lib DIR
+      run the script through relup's executor on the node, without release_handler (for
+      systems not packaged as releases): object code from DIR/APP-VSN/ebin sent over the
+      connection; a failure before the point of no return leaves the node as it was; the
+      suspension window (first suspend to last resume) is reported.
   relup node install --node NAME@HOST --release VSN [--tar FILE]
       send the tarball into the node's releases/VSN/ (with --tar) and unpack it, then
       check_install_release, install_release, make_permanent; each step timed, the first
@@ -79,6 +85,29 @@ enum Action {
         /// Seconds a rehearsed code_change may take.
         #[arg(long, default_value_t = 5)]
         code_change_timeout: u64,
+    },
+    /// Run a low-level script on the node without release_handler (modules loaded by hand).
+    Apply {
+        #[command(flatten)]
+        common: Common,
+        /// The script: the relup entry for --from (up; down with --down).
+        #[arg(long, conflicts_with = "appup")]
+        relup: Option<PathBuf>,
+        /// The script: this appup's entry for --from, with the new .app (--app).
+        #[arg(long, requires = "app")]
+        appup: Option<PathBuf>,
+        /// The new application's .app file (with --appup).
+        #[arg(long)]
+        app: Option<PathBuf>,
+        /// The version the node runs now (up) or goes back to (down).
+        #[arg(long)]
+        from: String,
+        /// Run the downgrade entry.
+        #[arg(long)]
+        down: bool,
+        /// Where the object code is read: DIR/APP-VSN/ebin/MOD.beam.
+        #[arg(long)]
+        lib: PathBuf,
     },
     /// Install a release on the node (unpack, check, install, make permanent).
     Install {
@@ -170,6 +199,26 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 },
             )
         }
+        Action::Apply {
+            common,
+            relup,
+            appup,
+            app,
+            from,
+            down,
+            lib,
+        } => super::node_apply::run(
+            connect(&common)?,
+            super::node_apply::ApplyArgs {
+                relup,
+                appup,
+                app,
+                from,
+                down,
+                lib,
+                json: common.json,
+            },
+        ),
         Action::Install {
             common,
             release,

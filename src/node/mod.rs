@@ -5,9 +5,11 @@
 
 pub mod dist;
 pub mod install;
+pub mod live;
 pub mod rehearse;
 pub mod snapshot;
 
 pub use dist::{ConnectOptions, Connection, DistError};
 pub use install::{InstallReport, install};
+pub use live::{LiveError, LiveNode};
 pub use snapshot::{Snapshot, snapshot};

@@ -57,9 +57,13 @@ Procs = release_handler_1:get_supervised_procs(),
 Vsn = fun(M) ->
     case code:which(M) of
         F when is_list(F) ->
+            %% release_handler_1:get_vsn/1: a string whole, else [T] -> T.
             case beam_lib:version(F) of
-                {ok, {_, [V]}} -> V;
-                {ok, {_, V}} -> V;
+                {ok, {_, V}} ->
+                    case is_list(V) andalso io_lib:printable_list(V) of
+                        true -> V;
+                        false -> case V of [T] -> T; _ -> V end
+                    end;
                 _ -> undefined
             end;
         _ -> undefined

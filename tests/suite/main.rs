@@ -20,6 +20,7 @@ mod fuzz;
 mod grammar;
 mod hardening;
 mod json_contract;
+mod live_apply;
 mod live_node;
 mod live_release;
 mod make_fuzz;

@@ -1,0 +1,223 @@
+//! `relup node apply` on a real node that is not a release: an application started by hand
+//! from `lib/ctr-1/ebin`, upgraded to 2 by the script of its appup (object code sent over the
+//! connection, code_change run by `sys:change_code`), downgraded back, and a failure before the
+//! point of no return that leaves the node as it was. The node and its epmd are stopped by pid.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use relup::node::{ConnectOptions, Connection};
+
+use crate::common::temp_path;
+
+const APP: &str = r#"-module(ctr_app).
+-behaviour(application).
+-behaviour(supervisor).
+-export([start/2, stop/1, init/1]).
+start(_, _) -> supervisor:start_link({local, ctr_sup}, ?MODULE, []).
+stop(_) -> ok.
+init([]) ->
+    {ok, {#{strategy => one_for_one},
+          [#{id => ctr_srv, start => {ctr_srv, start_link, []}, modules => [ctr_srv]}]}}.
+"#;
+
+fn srv(vsn: &str, code_change: &str) -> String {
+    format!(
+        r#"-module(ctr_srv).
+-vsn("{vsn}").
+-behaviour(gen_server).
+-export([start_link/0, init/1, handle_call/3, handle_cast/2, code_change/3]).
+start_link() -> gen_server:start_link({{local, ctr_srv}}, ?MODULE, [], []).
+init([]) -> {{ok, {{st, 7}}}}.
+handle_call(get, _, S) -> {{reply, S, S}}.
+handle_cast(_, S) -> {{noreply, S}}.
+{code_change}
+"#
+    )
+}
+
+const APPUP: &str = r#"{"2", [{"1", [{update, ctr_srv, {advanced, []}}]}],
+       [{"1", [{update, ctr_srv, {advanced, []}}]}]}."#;
+
+struct Spawned(Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn write_app(lib: &Path, vsn: &str, code_change: &str) {
+    let ebin = lib.join(format!("ctr-{vsn}/ebin"));
+    std::fs::create_dir_all(&ebin).unwrap();
+    std::fs::write(ebin.join("ctr_app.erl"), APP).unwrap();
+    std::fs::write(ebin.join("ctr_srv.erl"), srv(vsn, code_change)).unwrap();
+    std::fs::write(
+        ebin.join("ctr.app"),
+        format!(
+            r#"{{application, ctr, [{{vsn, "{vsn}"}}, {{modules, [ctr_app, ctr_srv]}},
+  {{registered, [ctr_sup, ctr_srv]}}, {{applications, [kernel, stdlib]}}, {{mod, {{ctr_app, []}}}}]}}."#
+        ),
+    )
+    .unwrap();
+    let ok = Command::new("erlc")
+        .arg("-o")
+        .arg(&ebin)
+        .arg(ebin.join("ctr_app.erl"))
+        .arg(ebin.join("ctr_srv.erl"))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "erlc failed");
+}
+
+#[test]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
+fn relup_node_apply_upgrades_and_downgrades_a_node_that_is_not_a_release() {
+    let dir = temp_path("apply");
+    let lib = dir.join("lib");
+    write_app(&lib, "1", "code_change(_, S, _) -> {ok, S}.");
+    write_app(
+        &lib,
+        "2",
+        r#"code_change("1", {st, N}, _) -> {ok, {st, N, from_one}};
+code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
+    );
+    std::fs::write(dir.join("ctr.appup"), APPUP).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tag = format!(
+        "{}_{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    );
+    let node = format!("ctr_{tag}@localhost");
+    let cookie = format!("apply_{tag}");
+    let _epmd = Spawned(
+        Command::new("epmd")
+            .args(["-port", &port.to_string(), "-address", "127.0.0.1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let _node = Spawned(
+        Command::new("erl")
+            .env("ERL_EPMD_PORT", port.to_string())
+            .args([
+                "-sname",
+                &node,
+                "-setcookie",
+                &cookie,
+                "-noshell",
+                "-noinput",
+                "-pa",
+            ])
+            .arg(lib.join("ctr-1/ebin"))
+            .args([
+                "-eval",
+                "ok = application:start(sasl), ok = application:start(ctr)",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let options = ConnectOptions {
+        cookie: Some(cookie.clone()),
+        epmd_port: Some(port),
+        timeout: Duration::from_secs(20),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut conn = loop {
+        match Connection::connect(&node, &options) {
+            Ok(c) => break c,
+            Err(e) if Instant::now() > deadline => panic!("{e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    let look = |conn: &mut Connection| -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = conn
+                .eval(
+                    "case whereis(ctr_srv) of undefined -> not_yet; P -> {P, sys:get_state(P),
+                     lists:keyfind(vsn, 1, ctr_srv:module_info(attributes))} end.",
+                    vec![],
+                )
+                .unwrap();
+            let not_yet = relup::node::dist::is_atom(&v, "not_yet");
+            if !not_yet || Instant::now() > deadline {
+                return relup::node::snapshot::from_eetf(&v).to_string();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let before = look(&mut conn);
+    assert!(before.contains("{st,7}"), "{before}");
+    let pid = before.split(',').next().unwrap().to_string();
+    let apply = |extra: &[&str], lib: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_relup"))
+            .env("ERL_EPMD_PORT", port.to_string())
+            .args(["node", "apply", "--node", &node, "--cookie", &cookie])
+            .arg("--appup")
+            .arg(dir.join("ctr.appup"))
+            .arg("--app")
+            .arg(dir.join("lib/ctr-2/ebin/ctr.app"))
+            .args(["--from", "1", "--lib"])
+            .arg(lib)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+
+    // A failure before the point of no return (no object code) leaves the node as it was.
+    let (code, out) = apply(&[], &dir.join("nowhere"));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("no object code for ctr_srv"), "{out}");
+    assert_eq!(
+        look(&mut conn),
+        before,
+        "the node changed after a failed apply"
+    );
+
+    let (code, out) = apply(&[], &lib);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("suspension window"), "{out}");
+    let up = look(&mut conn);
+    assert!(up.starts_with(&pid), "same pid: {up} vs {before}");
+    assert!(
+        up.contains("from_one"),
+        "state migrated by code_change: {up}"
+    );
+    assert!(up.contains("{vsn,\"2\"}"), "version 2 loaded: {up}");
+
+    let (code, out) = apply(&["--down"], &lib);
+    assert_eq!(code, Some(0), "{out}");
+    let down = look(&mut conn);
+    assert!(down.starts_with(&pid), "same pid: {down}");
+    assert!(
+        !down.contains("from_one") && down.contains("{vsn,\"1\"}"),
+        "back to 1: {down}"
+    );
+    let _ = conn.call("init", "stop", vec![]);
+    drop(conn);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
