@@ -45,9 +45,11 @@ pub struct Args {
 
 #[derive(Debug, clap::Args)]
 struct Common {
-    /// The node, `name@host`.
-    #[arg(long)]
-    node: String,
+    /// The node, `name@host`. `snapshot` and `install` take it several times (a cluster:
+    /// one scenario per node; a rolling install, one node at a time, stopping at the first
+    /// failure with the nodes after it untouched).
+    #[arg(long, required = true)]
+    node: Vec<String>,
     /// The node's cookie (default: ~/.erlang.cookie).
     #[arg(long)]
     cookie: Option<String>,
@@ -122,13 +124,24 @@ enum Action {
     },
 }
 
-fn connect(common: &Common) -> Result<Connection, CliError> {
+fn connect_to(common: &Common, node: &str) -> Result<Connection, CliError> {
     let options = ConnectOptions {
         cookie: common.cookie.clone(),
         epmd_port: None,
         timeout: Duration::from_secs(common.timeout.max(1)),
     };
-    Connection::connect(&common.node, &options).map_err(node_error)
+    Connection::connect(node, &options).map_err(node_error)
+}
+
+/// The one node a command that does not take a cluster works on.
+fn connect(common: &Common) -> Result<Connection, CliError> {
+    match common.node.as_slice() {
+        [node] => connect_to(common, node),
+        _ => Err(CliError {
+            code: "usage",
+            message: "this command works on one node: give --node once (snapshot and install take several)".into(),
+        }),
+    }
 }
 
 /// A distribution error as the CLI's error, with a code that says what kind.
@@ -150,33 +163,55 @@ pub(crate) fn node_error(e: DistError) -> CliError {
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     match args.action {
         Action::Snapshot { common, output } => {
-            let mut conn = connect(&common)?;
-            let started = std::time::Instant::now();
-            let snap = snapshot(&mut conn).map_err(node_error)?;
-            let took = started.elapsed();
-            if let Some(path) = &output {
-                relup::plan::write_atomically(path, snap.scenario.as_bytes())?;
-            }
-            if common.json {
-                let fields = json!({
-                    "node": common.node,
+            let several = common.node.len() > 1;
+            let mut docs = Vec::new();
+            let mut text = String::new();
+            for node in &common.node {
+                let mut conn = connect_to(&common, node)?;
+                let started = std::time::Instant::now();
+                let snap = snapshot(&mut conn).map_err(node_error)?;
+                let took = started.elapsed();
+                // Several nodes: -o is a directory with one NODE.scenario each.
+                let path = output.as_ref().map(|o| {
+                    if several {
+                        o.join(format!("{node}.scenario"))
+                    } else {
+                        o.clone()
+                    }
+                });
+                if let Some(path) = &path {
+                    if several {
+                        std::fs::create_dir_all(output.as_ref().unwrap_or(path))?;
+                    }
+                    relup::plan::write_atomically(path, snap.scenario.as_bytes())?;
+                    text.push_str(&format!(
+                        "snapshot of {node}: {} processes, {} modules, in {:.1} ms -> {}\n",
+                        snap.processes,
+                        snap.modules,
+                        took.as_secs_f64() * 1000.0,
+                        path.display()
+                    ));
+                } else {
+                    text.push_str(&snap.scenario);
+                }
+                docs.push(json!({
+                    "node": node,
                     "processes": snap.processes,
                     "modules": snap.modules,
                     "millis": took.as_secs_f64() * 1000.0,
-                    "output": output.as_ref().map(|p| p.display().to_string()),
-                    "scenario": output.is_none().then_some(&snap.scenario),
-                });
+                    "output": path.as_ref().map(|p| p.display().to_string()),
+                    "scenario": path.is_none().then_some(&snap.scenario),
+                }));
+            }
+            if common.json {
+                let fields = if several {
+                    json!({ "snapshots": docs })
+                } else {
+                    docs.pop().unwrap_or_default()
+                };
                 emit(&json::text(&json::document("node", true, fields, &[], &[])))?;
-            } else if output.is_none() {
-                emit(&snap.scenario)?;
             } else {
-                say_line(&format!(
-                    "snapshot of {}: {} processes, {} modules, in {:.1} ms",
-                    common.node,
-                    snap.processes,
-                    snap.modules,
-                    took.as_secs_f64() * 1000.0
-                ))?;
+                emit(&text)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -225,23 +260,49 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             tar,
         } => {
             let tar = tar.as_ref().map(|t| read_input(t)).transpose()?;
-            let mut conn = connect(&common)?;
-            let report = install(&mut conn, &release, tar).map_err(node_error)?;
-            let ok = report.ok();
+            let mut reports = Vec::new();
+            for node in &common.node {
+                let mut conn = connect_to(&common, node)?;
+                let report = install(&mut conn, &release, tar.clone()).map_err(node_error)?;
+                let ok = report.ok();
+                reports.push((node.clone(), report));
+                if !ok {
+                    break;
+                }
+            }
+            let ok = reports.iter().all(|(_, r)| r.ok()) && reports.len() == common.node.len();
+            let untouched: Vec<&String> = common.node.iter().skip(reports.len()).collect();
             if common.json {
-                let errors: Vec<Problem> = report
-                    .steps
+                let mut errors: Vec<Problem> = reports
                     .iter()
-                    .filter(|s| !s.ok)
-                    .map(|s| {
-                        Problem::new(
-                            "release_handler",
-                            s.explanation.clone().unwrap_or_else(|| s.result.clone()),
-                        )
+                    .flat_map(|(node, r)| {
+                        r.steps.iter().filter(|s| !s.ok).map(move |s| {
+                            Problem::new(
+                                "release_handler",
+                                format!(
+                                    "{node}: {}",
+                                    s.explanation.clone().unwrap_or_else(|| s.result.clone())
+                                ),
+                            )
+                        })
                     })
                     .collect();
-                let fields =
-                    json!({"node": common.node, "release": release, "steps": report.steps});
+                if !untouched.is_empty() {
+                    errors.push(Problem::new(
+                        "stopped",
+                        format!("not attempted after the failure: {untouched:?}"),
+                    ));
+                }
+                let fields = match reports.as_slice() {
+                    [(node, r)] if common.node.len() == 1 => {
+                        json!({"node": node, "release": release, "steps": r.steps})
+                    }
+                    _ => json!({
+                        "release": release,
+                        "nodes": reports.iter().map(|(n, r)| json!({"node": n, "steps": r.steps})).collect::<Vec<_>>(),
+                        "untouched": untouched,
+                    }),
+                };
                 emit(&json::text(&json::document(
                     "node",
                     ok,
@@ -251,28 +312,34 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 )))?;
             } else {
                 let mut text = String::new();
-                for s in &report.steps {
+                for (node, report) in &reports {
+                    for s in &report.steps {
+                        text.push_str(&format!(
+                            "{}\t{}\t{:.1} ms\t{}\n",
+                            s.step,
+                            if s.ok { "ok" } else { "FAILED" },
+                            s.micros as f64 / 1000.0,
+                            s.result
+                        ));
+                        if let Some(why) = &s.explanation {
+                            text.push_str(&format!("  {why}\n"));
+                        }
+                        text.push_str(&format!("{}_us={}\n", s.step, s.micros));
+                    }
                     text.push_str(&format!(
-                        "{}\t{}\t{:.1} ms\t{}\n",
-                        s.step,
-                        if s.ok { "ok" } else { "FAILED" },
-                        s.micros as f64 / 1000.0,
-                        s.result
+                        "release {release} on {node}: {}\n",
+                        if report.ok() {
+                            "installed and permanent"
+                        } else {
+                            "not installed"
+                        }
                     ));
-                    if let Some(why) = &s.explanation {
-                        text.push_str(&format!("  {why}\n"));
-                    }
-                    text.push_str(&format!("{}_us={}\n", s.step, s.micros));
                 }
-                text.push_str(&format!(
-                    "release {release} on {}: {}\n",
-                    common.node,
-                    if ok {
-                        "installed and permanent"
-                    } else {
-                        "not installed"
-                    }
-                ));
+                for node in &untouched {
+                    text.push_str(&format!(
+                        "{node}: untouched (stopped at the first failure)\n"
+                    ));
+                }
                 emit(&text)?;
             }
             Ok(if ok {
@@ -282,8 +349,4 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             })
         }
     }
-}
-
-fn say_line(text: &str) -> Result<(), CliError> {
-    emit(&format!("{text}\n"))
 }

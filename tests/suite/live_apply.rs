@@ -221,3 +221,88 @@ code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
     drop(conn);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Starts a plain node (`-sname NAME@localhost`, sasl running) on the private epmd `port`.
+fn plain_node(port: u16, name: &str, cookie: &str) -> Spawned {
+    Spawned(
+        Command::new("erl")
+            .env("ERL_EPMD_PORT", port.to_string())
+            .args(["-sname", name, "-setcookie", cookie, "-noshell", "-noinput"])
+            .args(["-eval", "ok = application:start(sasl)"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// A cluster of two nodes: `snapshot` writes one scenario per node; a rolling `install` that
+/// fails on the first node stops there and leaves the second untouched.
+#[test]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
+fn relup_node_covers_each_node_of_a_cluster_and_rolls_installs() {
+    let dir = temp_path("cluster");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _epmd = Spawned(
+        Command::new("epmd")
+            .args(["-port", &port.to_string(), "-address", "127.0.0.1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let tag = std::process::id();
+    let cookie = format!("cluster_{tag}");
+    let (a, b) = (format!("ca_{tag}@localhost"), format!("cb_{tag}@localhost"));
+    let _na = plain_node(port, &a, &cookie);
+    let _nb = plain_node(port, &b, &cookie);
+    let relup_node = |args: &[&str]| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = Command::new(env!("CARGO_BIN_EXE_relup"))
+                .env("ERL_EPMD_PORT", port.to_string())
+                .arg("node")
+                .args(args)
+                .args(["--node", &a, "--node", &b, "--cookie", &cookie])
+                .output()
+                .unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // Until both nodes have registered with epmd, the command cannot reach them.
+            if out.status.code() != Some(2) || Instant::now() > deadline {
+                return (out.status.code(), text);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let snaps = dir.join("snaps");
+    let (code, out) = relup_node(&["snapshot", "-o", snaps.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    for node in [&a, &b] {
+        let text = std::fs::read_to_string(snaps.join(format!("{node}.scenario"))).unwrap();
+        assert!(
+            text.contains(&format!("snapshot of {node}")) && text.contains("{process,sasl_sup,"),
+            "{text}"
+        );
+    }
+    let (code, out) = relup_node(&["install", "--release", "9.9"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("release 9.9 on {a}: not installed")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{b}: untouched")), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
