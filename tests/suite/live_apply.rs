@@ -89,11 +89,7 @@ fn relup_node_apply_upgrades_and_downgrades_a_node_that_is_not_a_release() {
 code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
     );
     std::fs::write(dir.join("ctr.appup"), APPUP).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (port, _epmd) = private_epmd();
     let tag = format!(
         "{}_{}",
         std::process::id(),
@@ -101,14 +97,6 @@ code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
     );
     let node = format!("ctr_{tag}@localhost");
     let cookie = format!("apply_{tag}");
-    let _epmd = Spawned(
-        Command::new("epmd")
-            .args(["-port", &port.to_string(), "-address", "127.0.0.1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
     let _node = Spawned(
         Command::new("erl")
             .env("ERL_EPMD_PORT", port.to_string())
@@ -222,6 +210,24 @@ code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A private epmd on a free loopback port, stopped by pid when the guard drops.
+fn private_epmd() -> (u16, Spawned) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let epmd = Spawned(
+        Command::new("epmd")
+            .args(["-port", &port.to_string(), "-address", "127.0.0.1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    (port, epmd)
+}
+
 /// Starts a plain node (`-sname NAME@localhost`, sasl running) on the private epmd `port`.
 fn plain_node(port: u16, name: &str, cookie: &str) -> Spawned {
     Spawned(
@@ -247,19 +253,7 @@ fn plain_node(port: u16, name: &str, cookie: &str) -> Spawned {
 fn relup_node_covers_each_node_of_a_cluster_and_rolls_installs() {
     let dir = temp_path("cluster");
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _epmd = Spawned(
-        Command::new("epmd")
-            .args(["-port", &port.to_string(), "-address", "127.0.0.1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (port, _epmd) = private_epmd();
     let tag = std::process::id();
     let cookie = format!("cluster_{tag}");
     let (a, b) = (format!("ca_{tag}@localhost"), format!("cb_{tag}@localhost"));
