@@ -1,7 +1,7 @@
 //! The runtime operations low-level instructions need, as a trait: a live node, a recording
 //! backend, or the [`super::SimulatedRuntime`]. Only [`super::execute`] interprets
-//! instructions; a backend only performs operations. No method has a default body, so a new
-//! backend cannot skip an operation silently.
+//! instructions; a backend only performs operations. No single operation has a default body,
+//! so a new backend cannot skip one silently; the group operations default to the single ones.
 
 use crate::instr::{Atom, LowLevel, Mfa, Mode, SyncTarget, Timeout};
 use crate::term::Term;
@@ -76,6 +76,37 @@ pub trait Loader {
     ) -> Result<(), Self::Error>;
     /// `sys:resume(Pid)`.
     fn resume(&mut self, pid: Pid) -> Result<(), Self::Error>;
+    /// Suspends the processes of one module, each result in `pids`' order. By default one at a
+    /// time with [`Loader::suspend`]; a backend where each call is a round trip (a live node)
+    /// suspends them together, which shortens the time they stay suspended.
+    fn suspend_group(&mut self, pids: &[Pid], timeout: Timeout) -> Vec<Result<(), Self::Error>> {
+        pids.iter().map(|p| self.suspend(*p, timeout)).collect()
+    }
+    /// Code-changes the processes of one module; the results in order, ending at the first
+    /// failure (release_handler stops there). By default one at a time.
+    fn code_change_group(
+        &mut self,
+        pids: &[Pid],
+        module: &Atom,
+        mode: Mode,
+        extra: &Term<'static>,
+        timeout: Timeout,
+    ) -> Vec<Result<(), Self::Error>> {
+        let mut out = Vec::with_capacity(pids.len());
+        for p in pids {
+            let r = self.code_change(*p, module, mode, extra, timeout);
+            let failed = r.is_err();
+            out.push(r);
+            if failed {
+                break;
+            }
+        }
+        out
+    }
+    /// Resumes the processes of one module. By default one at a time.
+    fn resume_group(&mut self, pids: &[Pid]) -> Vec<Result<(), Self::Error>> {
+        pids.iter().map(|p| self.resume(*p)).collect()
+    }
     /// `supervisor:terminate_child` for every supervised child using `module`; the children
     /// stopped.
     fn stop_children(&mut self, module: &Atom) -> Result<Vec<ChildRef>, Self::Error>;

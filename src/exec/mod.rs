@@ -320,8 +320,10 @@ fn eval<L: Loader>(
                     .suspend_timeout
                     .or(item.timeout)
                     .unwrap_or(Timeout::Default);
-                for pid in loader.processes_using(&item.module)? {
-                    match loader.suspend(pid, timeout) {
+                let pids = loader.processes_using(&item.module)?;
+                let results = loader.suspend_group(&pids, timeout);
+                for (pid, result) in pids.into_iter().zip(results) {
+                    match result {
                         Ok(()) => st
                             .suspended
                             .entry(item.module.clone())
@@ -335,17 +337,18 @@ fn eval<L: Loader>(
         }
         LowLevel::Resume { modules } => {
             for m in modules {
-                for pid in st.suspended.remove(m).unwrap_or_default() {
-                    let _ = loader.resume(pid);
-                }
+                let pids = st.suspended.remove(m).unwrap_or_default();
+                let _ = loader.resume_group(&pids);
             }
         }
         LowLevel::CodeChange { mode, changes } => {
             let mode = mode.unwrap_or(Mode::Up);
             let timeout = options.code_change_timeout.unwrap_or(Timeout::Default);
             for (module, extra) in changes {
-                for pid in st.suspended.get(module).cloned().unwrap_or_default() {
-                    if let Err(e) = loader.code_change(pid, module, mode, extra, timeout) {
+                let pids = st.suspended.get(module).cloned().unwrap_or_default();
+                let results = loader.code_change_group(&pids, module, mode, extra, timeout);
+                for (pid, result) in pids.into_iter().zip(results) {
+                    if let Err(e) = result {
                         st.code_change_failure = Some((pid, module.clone()));
                         return Err(e);
                     }

@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use relup::node::{ConnectOptions, Connection, snapshot};
+use relup::exec::{ExecOptions, execute};
+use relup::node::{ConnectOptions, Connection, LiveNode, snapshot};
+use relup::term::parse_term;
 
 const APP: &str = r#"-module(bench_app).
 -behaviour(application).
@@ -23,6 +25,15 @@ start_worker() -> gen_server:start_link(?MODULE, worker, []).
 handle_call(_, _, S) -> {reply, ok, S}.
 handle_cast(_, S) -> {noreply, S}.
 "#;
+
+/// The version 2 and 3 of the worker: the same code with its `-vsn`.
+fn versioned(vsn: &str) -> String {
+    let head = APP.replace(
+        "-behaviour(application).",
+        &format!("-vsn(\"{vsn}\").\n-export([code_change/3]).\n-behaviour(application)."),
+    );
+    format!("{head}code_change(_, S, _) -> {{ok, S}}.\n")
+}
 
 const DOT_APP: &str = r#"{application, bench, [{vsn, "1"}, {modules, [bench_app]}, {registered, [bench_sup]},
   {applications, [kernel, stdlib]}, {mod, {bench_app, []}}]}."#;
@@ -84,6 +95,7 @@ pub fn bench(dir: &Path, counts: &[usize]) {
         "| workers | calls/s relup | calls/s `rpc:call` | snapshot | `get_supervised_procs` alone | scenario |"
     );
     println!("|---|---|---|---|---|---|");
+    let mut windows = Vec::new();
     for &n in counts {
         let name = format!("bench_{}_{n}@localhost", std::process::id());
         let cookie = format!("bench_{}", std::process::id());
@@ -174,7 +186,88 @@ pub fn bench(dir: &Path, counts: &[usize]) {
             snap.processes,
             snap.scenario.len() as f64 / 1e6
         );
+        if n == 10_000 {
+            windows.push(window(dir, &mut conn, n));
+        }
         let _ = conn.call("init", "stop", vec![]);
     }
     println!();
+    for w in windows.into_iter().flatten() {
+        println!("{w}");
+    }
+}
+
+/// The suspension window of one module used by `n` gen_servers: `relup node apply` (group
+/// suspend, code_change and resume, each one call run concurrently on the node) from 1 to 2,
+/// then release_handler's own evaluation (`release_handler_1:eval_script/5`) from 2 to 3 on
+/// the same node, the same script shape.
+fn window(dir: &Path, conn: &mut Connection, n: usize) -> Option<String> {
+    let lib = dir.join("node_bench/lib");
+    for vsn in ["2", "3"] {
+        let ebin = lib.join(format!("bench-{vsn}/ebin"));
+        std::fs::create_dir_all(&ebin).ok()?;
+        std::fs::write(ebin.join("bench_app.erl"), versioned(vsn)).ok()?;
+        let ok = Command::new("erlc")
+            .arg("-o")
+            .arg(&ebin)
+            .arg(ebin.join("bench_app.erl"))
+            .status()
+            .ok()?
+            .success();
+        if !ok {
+            return None;
+        }
+    }
+    let script = |vsn: &str| {
+        format!(
+            "[{{load_object_code,{{bench,\"{vsn}\",[bench_app]}}}},point_of_no_return,\
+             {{suspend,[bench_app]}},{{load,{{bench_app,brutal_purge,brutal_purge}}}},\
+             {{code_change,up,[{{bench_app,[]}}]}},{{resume,[bench_app]}}]"
+        )
+    };
+    let text = script("2");
+    let term = parse_term(&text).ok()?;
+    let low: Vec<relup::LowLevel> = term
+        .list_items()?
+        .iter()
+        .filter_map(|i| match relup::instr::decode_instruction(&i.to_term()) {
+            Ok(relup::Instruction::Low(l)) => Some(l),
+            _ => None,
+        })
+        .collect();
+    let started = Instant::now();
+    let mut live = LiveNode::new(conn, &lib);
+    if let Err(e) = execute(&low, &mut live, &ExecOptions::default()) {
+        return Some(format!(
+            "(window benchmark: apply failed: {})",
+            relup::exec::with_source(&e)
+        ));
+    }
+    let ours = live.suspension_window()?;
+    let ours_total = started.elapsed();
+    let code = format!(
+        "{{T, R}} = timer:tc(release_handler_1, eval_script, [{}, [], [{{bench, \"3\", \"{}\"}}], [], []]), {{T, R}}.",
+        script("3"),
+        lib.join("bench-3").display()
+    );
+    let answer = match conn.eval(&code, vec![]) {
+        Ok(a) => a,
+        Err(e) => return Some(format!("(window benchmark: eval_script: {e})")),
+    };
+    let rh_micros = match answer {
+        eetf::Term::Tuple(t) => match t.elements.first() {
+            Some(eetf::Term::FixInteger(i)) => f64::from(i.value),
+            _ => f64::NAN,
+        },
+        other => return Some(format!("(window benchmark: eval_script answered {other})")),
+    };
+    Some(format!(
+        "Suspension window, one module used by {n} gen_servers: relup node apply {:.0} ms \
+         (whole apply {:.0} ms); release_handler_1:eval_script (whole script, timed on the node) \
+         {:.0} ms: {:.1}x",
+        ours.as_secs_f64() * 1000.0,
+        ours_total.as_secs_f64() * 1000.0,
+        rh_micros / 1000.0,
+        rh_micros / 1000.0 / (ours.as_secs_f64() * 1000.0)
+    ))
 }

@@ -92,7 +92,7 @@ fn main() {
     }
     if wants("node") && config.otp {
         let counts: &[usize] = if config.quick {
-            &[1_000]
+            &[1_000, 10_000]
         } else {
             &[1_000, 10_000, 100_000]
         };
