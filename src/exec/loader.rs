@@ -6,9 +6,22 @@
 use crate::instr::{Atom, LowLevel, Mfa, Mode, SyncTarget, Timeout};
 use crate::term::Term;
 
-/// A process identifier as the backend knows it.
+/// A process identifier as the node prints its own processes, `<0.Number.Serial>`: the
+/// simulator numbers its processes (serial 0); a live node's are its real ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Pid(pub u32);
+pub struct Pid {
+    /// The process number.
+    pub number: u32,
+    /// The serial.
+    pub serial: u32,
+}
+
+impl Pid {
+    /// `<0.number.0>`.
+    pub fn new(number: u32) -> Pid {
+        Pid { number, serial: 0 }
+    }
+}
 
 /// A pid serializes as Erlang prints it (`"<0.81.0>"`).
 impl serde::Serialize for Pid {
@@ -19,7 +32,7 @@ impl serde::Serialize for Pid {
 
 impl std::fmt::Display for Pid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "<0.{}.0>", self.0)
+        write!(f, "<0.{}.{}>", self.number, self.serial)
     }
 }
 

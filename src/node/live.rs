@@ -4,7 +4,8 @@
 //! read from local beams (`lib/APP-VSN/ebin/MOD.beam`) and sent over the connection; a failure
 //! before the point of no return leaves the node as it was (nothing is loaded before it).
 //!
-//! Pids are the node's own: [`Pid`] is a handle into this backend's table of them.
+//! Pids are the node's own: [`Pid`] holds their number and serial, printed as the node prints
+//! them.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -52,7 +53,7 @@ pub struct LiveNode<'c> {
     lib: PathBuf,
     staged: BTreeMap<Atom, (String, Vec<u8>)>,
     old_vsns: BTreeMap<Atom, ETerm>,
-    pids: Vec<ETerm>,
+    pids: BTreeMap<Pid, ETerm>,
     /// When the first process was suspended and the last resumed.
     window: Option<(Instant, Instant)>,
 }
@@ -65,7 +66,7 @@ impl<'c> LiveNode<'c> {
             lib: lib.into(),
             staged: BTreeMap::new(),
             old_vsns: BTreeMap::new(),
-            pids: Vec::new(),
+            pids: BTreeMap::new(),
             window: None,
         }
     }
@@ -75,17 +76,22 @@ impl<'c> LiveNode<'c> {
         self.window.map(|(a, b)| b.saturating_duration_since(a))
     }
 
+    /// The node's pid as ours: its number and serial, as the node prints it.
     fn handle(&mut self, pid: ETerm) -> Pid {
-        if let Some(n) = self.pids.iter().position(|p| *p == pid) {
-            return Pid(u32::try_from(n).unwrap_or(u32::MAX));
-        }
-        self.pids.push(pid);
-        Pid(u32::try_from(self.pids.len() - 1).unwrap_or(u32::MAX))
+        let ours = match &pid {
+            ETerm::Pid(p) => Pid {
+                number: p.id,
+                serial: p.serial,
+            },
+            _ => Pid::new(u32::MAX),
+        };
+        self.pids.insert(ours, pid);
+        ours
     }
 
     fn pid(&self, pid: Pid) -> ETerm {
         self.pids
-            .get(pid.0 as usize)
+            .get(&pid)
             .cloned()
             .unwrap_or_else(|| atom("undefined"))
     }

@@ -226,14 +226,14 @@ fn demo_relup_predicts_what_the_real_node_does() {
     let sim = demo_simulation(&[]);
     assert!(sim.outcome.is_ok(), "{:?}", sim.outcome);
     let (pid, srv) = process(&sim, "demo_srv");
-    assert_eq!(*pid, Pid(81));
+    assert_eq!(*pid, Pid::new(81));
     assert_eq!(
         srv.state.as_ref().unwrap(),
         &parse_term("{state,3,1700000000,\"0.1.0\"}").unwrap()
     );
     let (_, extra) = process(&sim, "demo_extra");
     assert_eq!(extra.status, relup::exec::sim_types::Status::Running);
-    let children: Vec<&str> = sim.final_state.supervisors[&Pid(80)]
+    let children: Vec<&str> = sim.final_state.supervisors[&Pid::new(80)]
         .iter()
         .map(|c| c.id.as_str())
         .collect();

@@ -93,10 +93,10 @@ impl SimulatedRuntime {
                 .processes
                 .iter()
                 .position(|p| &p.name == name)
-                .map(|i| Pid(80 + i as u32))
+                .map(|i| Pid::new(80 + i as u32))
         };
         for (i, p) in scenario.processes.iter().enumerate() {
-            let pid = Pid(80 + i as u32);
+            let pid = Pid::new(80 + i as u32);
             let child_of = match &p.child_of {
                 Some((sup, id)) => Some((
                     pid_of(sup).ok_or_else(|| {

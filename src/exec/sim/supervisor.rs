@@ -26,7 +26,7 @@ impl SimulatedRuntime {
             .iter()
             .filter_map(|m| Some((m.clone(), self.state.modules.get(m)?.current.clone()?)))
             .collect();
-        let pid = Pid(self.next_pid);
+        let pid = Pid::new(self.next_pid);
         self.next_pid += 1;
         let state = self.scenario.child_start.get(id).cloned().flatten();
         let state_vsn = runs.values().next().cloned();
