@@ -97,7 +97,7 @@ fn read_release(located: &LocatedRelease) -> Result<Release, CliError> {
 
 /// The beams of `app`-`vsn` under a release root's `lib/`.
 fn beams(lib: &Path, app: &str, vsn: &str) -> Result<BTreeMap<String, Beam>, CliError> {
-    let ebin = lib.join(format!("{app}-{vsn}")).join("ebin");
+    let ebin = relup::plan::ebin_dir(lib, app, vsn);
     let beams = relup::beam::read_ebin(&ebin).map_err(|e| CliError {
         code: "io",
         message: e.to_string(),

@@ -63,10 +63,8 @@ pub(crate) fn new_supervisor_specs(
             if !is_supervisor || scenario.supervisors.contains_key(&(m.clone(), vsn.clone())) {
                 continue;
             }
-            let beam = lib
-                .join(format!("{application}-{vsn}"))
-                .join("ebin")
-                .join(format!("{m}.beam"));
+            let beam =
+                relup::plan::ebin_dir(lib, application.as_str(), &vsn).join(format!("{m}.beam"));
             let Some(children) = std::fs::read(&beam)
                 .ok()
                 .and_then(|b| relup::Beam::parse(&b).ok())

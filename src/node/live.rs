@@ -16,6 +16,7 @@ use eetf::Term as ETerm;
 use super::dist::{Connection, DistError, as_tuple, atom, binary, charlist, is_atom};
 use crate::exec::{ChildRef, Loader, Pid};
 use crate::instr::{Atom, LowLevel, Mfa, Mode, SyncTarget, Timeout};
+use crate::plan::ebin_dir;
 use crate::term::Term;
 
 /// Why an operation on the live node failed.
@@ -149,11 +150,9 @@ impl LiveNode<'_> {
                 vec![fun, ETerm::from(eetf::List::from(list))],
             )
             .ok()?;
-        let ETerm::List(results) = answer else {
-            return None;
-        };
-        (results.elements.len() == pids.len() && results.elements.iter().all(|r| is_atom(r, "ok")))
-            .then(|| pids.iter().map(|_| Ok(())).collect())
+        // Every call answers ok, or one raised and the map exited: the per-process way says which.
+        group_results(&format!("sys:{f}"), answer, pids.len())
+            .filter(|results| results.iter().all(Result::is_ok))
     }
 
     /// `rpc:pmap({sys, F}, Args, Pids)` on the node: every process at once (compiled code
@@ -182,30 +181,50 @@ impl LiveNode<'_> {
                 ],
             )
             .ok()?;
-        let ETerm::List(results) = answer else {
-            return None;
-        };
-        if results.elements.len() != pids.len() {
-            return None;
-        }
-        let what = format!("sys:{f}");
-        Some(
-            results
-                .elements
-                .into_iter()
-                .map(|r| {
-                    if is_atom(&r, "ok") {
-                        Ok(())
-                    } else {
-                        Err(LiveError::Refused {
-                            what: what.clone(),
-                            answer: r.to_string(),
-                        })
-                    }
-                })
-                .collect(),
-        )
+        group_results(&format!("sys:{f}"), answer, pids.len())
     }
+
+    /// The version `code_change` is told: the one loaded before (up), `{down, It}` (down).
+    fn code_change_vsn(&self, module: &Atom, mode: Mode) -> ETerm {
+        let old = self
+            .old_vsns
+            .get(module)
+            .cloned()
+            .unwrap_or_else(|| atom("undefined"));
+        match mode {
+            Mode::Up => old,
+            Mode::Down => super::dist::tuple(vec![atom("down"), old]),
+        }
+    }
+
+    /// Widens the suspension window to `at`.
+    fn mark_window(&mut self, at: Instant) {
+        self.window = Some(self.window.map_or((at, at), |(first, _)| (first, at)));
+    }
+}
+
+/// The answers of a group call, one per process in order (`ok` or the refusal); `None` when
+/// the answer is not such a list.
+fn group_results(what: &str, answer: ETerm, count: usize) -> Option<Vec<Result<(), LiveError>>> {
+    let ETerm::List(results) = answer else {
+        return None;
+    };
+    (results.elements.len() == count).then(|| {
+        results
+            .elements
+            .into_iter()
+            .map(|r| {
+                if is_atom(&r, "ok") {
+                    Ok(())
+                } else {
+                    Err(LiveError::Refused {
+                        what: what.to_string(),
+                        answer: r.to_string(),
+                    })
+                }
+            })
+            .collect()
+    })
 }
 
 fn timeout_term(t: Timeout) -> ETerm {
@@ -240,11 +259,7 @@ impl Loader for LiveNode<'_> {
             .map(|v| v.into_owned())
             .unwrap_or_default();
         for m in modules {
-            let path = self
-                .lib
-                .join(format!("{application}-{vsn}"))
-                .join("ebin")
-                .join(format!("{m}.beam"));
+            let path = ebin_dir(&self.lib, application.as_str(), &vsn).join(format!("{m}.beam"));
             let bytes = std::fs::read(&path).map_err(|e| LiveError::NoBeam {
                 module: m.clone(),
                 path: path.display().to_string(),
@@ -346,8 +361,7 @@ impl Loader for LiveNode<'_> {
             "try sys:suspend(P, T) catch _:R -> {error, R} end.",
             vec![("P", p), ("T", timeout_term(timeout))],
         )?;
-        let now = Instant::now();
-        self.window = Some(self.window.map_or((now, now), |(a, _)| (a, now)));
+        self.mark_window(Instant::now());
         self.expect_ok("sys:suspend", answer)
     }
 
@@ -360,15 +374,7 @@ impl Loader for LiveNode<'_> {
         timeout: Timeout,
     ) -> Result<(), LiveError> {
         let p = self.pid(pid);
-        let old = self
-            .old_vsns
-            .get(module)
-            .cloned()
-            .unwrap_or_else(|| atom("undefined"));
-        let vsn = match mode {
-            Mode::Up => old,
-            Mode::Down => super::dist::tuple(vec![atom("down"), old]),
-        };
+        let vsn = self.code_change_vsn(module, mode);
         let answer = self.conn.eval(
             "{ok, Toks, _} = erl_scan:string(ExtraText ++ \".\"),
              {ok, Extra} = erl_parse:parse_term(Toks),
@@ -387,8 +393,7 @@ impl Loader for LiveNode<'_> {
     fn resume(&mut self, pid: Pid) -> Result<(), LiveError> {
         let p = self.pid(pid);
         let answer = self.conn.call("sys", "resume", vec![p])?;
-        let now = Instant::now();
-        self.window = Some(self.window.map_or((now, now), |(a, _)| (a, now)));
+        self.mark_window(Instant::now());
         self.expect_ok("sys:resume", answer)
     }
 
@@ -402,8 +407,8 @@ impl Loader for LiveNode<'_> {
         };
         match results.or_else(|| self.pmap("suspend", args, pids)) {
             Some(results) => {
-                let now2 = Instant::now();
-                self.window = Some(self.window.map_or((now, now2), |(a, _)| (a, now2)));
+                self.mark_window(now);
+                self.mark_window(Instant::now());
                 results
             }
             None => pids.iter().map(|p| self.suspend(*p, timeout)).collect(),
@@ -418,15 +423,7 @@ impl Loader for LiveNode<'_> {
         extra: &Term<'static>,
         timeout: Timeout,
     ) -> Vec<Result<(), LiveError>> {
-        let old = self
-            .old_vsns
-            .get(module)
-            .cloned()
-            .unwrap_or_else(|| atom("undefined"));
-        let vsn = match mode {
-            Mode::Up => old,
-            Mode::Down => super::dist::tuple(vec![atom("down"), old]),
-        };
+        let vsn = self.code_change_vsn(module, mode);
         // Extra travels as text and is read back on the node: it is any term.
         let extra_term = self
             .conn
@@ -460,8 +457,7 @@ impl Loader for LiveNode<'_> {
         let results = self.map_compiled("resume", pids);
         match results.or_else(|| self.pmap("resume", vec![], pids)) {
             Some(results) => {
-                let now = Instant::now();
-                self.window = Some(self.window.map_or((now, now), |(a, _)| (a, now)));
+                self.mark_window(Instant::now());
                 results
             }
             None => pids.iter().map(|p| self.resume(*p)).collect(),

@@ -19,6 +19,7 @@ use super::dist::{
     ConnectOptions, Connection, DistError, as_tuple, atom, binary, bytes_of, charlist, is_atom,
 };
 use crate::instr::{Atom, LowLevel, Mode};
+use crate::plan::ebin_dir;
 
 /// What one process's `code_change` did on the scratch node.
 #[derive(Debug, Clone, Serialize)]
@@ -177,11 +178,7 @@ fn new_beam(script: &[LowLevel], module: &Atom, lib: &Path) -> Option<PathBuf> {
             modules,
         } if modules.contains(module) => {
             let vsn = vsn.as_charlist()?;
-            Some(
-                lib.join(format!("{application}-{vsn}"))
-                    .join("ebin")
-                    .join(format!("{module}.beam")),
-            )
+            Some(ebin_dir(lib, application.as_str(), &vsn).join(format!("{module}.beam")))
         }
         _ => None,
     })

@@ -64,8 +64,11 @@ Tops = [{P, case application:get_application(P) of {ok, A} -> A; undefined -> un
         || {undefined, _, P, _} <- Procs0],
 %% States are asked for in parallel, a chunk of processes per worker: one slow or stuck
 %% process costs its chunk at most the 200 ms timeout.
-Chunks = fun Chunks(L, Acc) when length(L) =< 1000 -> lists:reverse([L | Acc]);
-             Chunks(L, Acc) -> {H, T} = lists:split(1000, L), Chunks(T, [H | Acc])
+Chunks = fun Chunks(L, Acc) ->
+                 try lists:split(1000, L) of
+                     {H, T} -> Chunks(T, [H | Acc])
+                 catch error:badarg -> lists:reverse([L | Acc])
+                 end
          end,
 Self = self(),
 Workers = [spawn(erlang, apply, [Work, [Chunk, SupSet, Self]]) || Chunk <- Chunks(Procs0, [])],

@@ -259,6 +259,12 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
     pa.len().cmp(&pb.len()).then_with(|| a.cmp(b))
 }
 
+/// The `ebin` directory of application `app` at version `vsn` in a release's `lib` directory
+/// (`lib/APP-VSN/ebin`, as rebar3, relx and `mix release` lay it out).
+pub fn ebin_dir(lib: &Path, app: &str, vsn: &str) -> PathBuf {
+    lib.join(format!("{app}-{vsn}")).join("ebin")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use error::{Origin, PlanError, PlanErrorKind, Warning};
-pub use layout::{LayoutError, LocatedRelease, compare_versions, locate_release, versions};
+pub use layout::{
+    LayoutError, LocatedRelease, compare_versions, ebin_dir, locate_release, versions,
+};
 pub use release::{AppRecord, LoadedRelease, get_release};
 pub use search::{expand_path, otp_code_path};
 pub use write::{relup_text, write_atomically, write_relup};
