@@ -12,9 +12,11 @@ use std::time::Duration;
 use eetf::{Atom, List, Pid, Reference, Term as ETerm, Tuple};
 use erl_dist::epmd::EpmdClient;
 use erl_dist::handshake::{ClientSideHandshake, HandshakeError, HandshakeStatus};
-use erl_dist::message::{Message, Receiver, Sender, channel};
+use erl_dist::message::Message;
 use erl_dist::node::{Creation, LocalNode, NodeName};
 use smol::net::TcpStream;
+
+use super::wire::Wire;
 
 /// Why talking to a node failed, in words a person acts on.
 #[derive(Debug, thiserror::Error)]
@@ -130,11 +132,15 @@ fn home_cookie() -> Result<String, DistError> {
     Ok(text.trim().to_string())
 }
 
+/// The most messages kept for [`Connection::receive`] while calls wait; the oldest go first.
+const MAX_MAILBOX: usize = 1_000_000;
+
 /// An open connection to one node, as a hidden node.
 pub struct Connection {
     node: String,
-    tx: Sender<TcpStream>,
-    rx: Receiver<TcpStream>,
+    wire: Wire,
+    /// Messages to this connection's pid that arrived while a call waited for its reply.
+    mailbox: std::collections::VecDeque<ETerm>,
     me: Pid,
     next_ref: u32,
     timeout: Duration,
@@ -146,6 +152,16 @@ impl std::fmt::Debug for Connection {
             .field("node", &self.node)
             .finish()
     }
+}
+
+/// The handshaken socket as a blocking std socket, for [`Wire`].
+fn into_std(stream: TcpStream) -> std::io::Result<std::net::TcpStream> {
+    let shared: std::sync::Arc<smol::Async<std::net::TcpStream>> = stream.into();
+    let inner = std::sync::Arc::try_unwrap(shared)
+        .map_err(|_| std::io::Error::other("the socket is shared"))?
+        .into_inner()?;
+    inner.set_nonblocking(false)?;
+    Ok(inner)
 }
 
 async fn within<T>(d: Duration, fut: impl std::future::Future<Output = T>) -> Option<T> {
@@ -253,11 +269,17 @@ impl Connection {
                 .await
                 .ok_or_else(|| timed_out("the handshake"))?
                 .map_err(|e| handshake_error(e, true))?;
-            let (tx, rx) = channel(connection, local.flags & peer.flags);
+            let _ = peer;
+            let wire = into_std(connection)
+                .and_then(Wire::new)
+                .map_err(|e| DistError::Io {
+                    node: node.to_string(),
+                    why: e.to_string(),
+                })?;
             Ok(Connection {
                 node: node.to_string(),
-                tx,
-                rx,
+                wire,
+                mailbox: std::collections::VecDeque::new(),
                 me: Pid::new(me_name.to_string(), 1, 0, creation.get()),
                 next_ref: 1,
                 timeout,
@@ -268,6 +290,11 @@ impl Connection {
     /// The node connected to.
     pub fn node(&self) -> &str {
         &self.node
+    }
+
+    /// The timeout of each call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Sets the timeout of later calls.
@@ -310,60 +337,31 @@ impl Connection {
             request,
         ]);
         let send = Message::reg_send(self.me.clone(), Atom::from("rex"), message);
-        let timeout = self.timeout;
-        let node = self.node.clone();
-        let result = smol::block_on(async {
-            within(timeout, self.tx.send(send))
-                .await
-                .ok_or(None)?
-                .map_err(|e| Some(self.lost(e)))?;
-            let deadline = std::time::Instant::now() + timeout;
-            loop {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                let received = within(left, self.rx.recv())
-                    .await
-                    .ok_or(None)?
-                    .map_err(|e| Some(self.lost(e)))?;
-                let body = match received {
-                    Message::Tick => {
-                        self.tx
-                            .send(Message::Tick)
-                            .await
-                            .map_err(|e| Some(self.lost(e)))?;
-                        continue;
-                    }
-                    Message::Send(m) => m.message,
-                    Message::SendSender(m) => m.message,
-                    Message::SendTt(m) => m.message,
-                    Message::SendSenderTt(m) => m.message,
-                    Message::AliasSend(m) => m.message,
-                    _ => continue,
-                };
-                match as_tuple(&body) {
-                    Some([ETerm::Reference(r), reply]) if **r == reference => {
-                        return Ok(reply.clone());
-                    }
-                    Some([tag, ETerm::Pid(from), reply_as, _request])
-                        if is_atom(tag, "io_request") =>
-                    {
-                        // A remote io:format: answer it (and drop the output).
-                        let reply = tuple(vec![atom("io_reply"), reply_as.clone(), atom("ok")]);
-                        self.tx
-                            .send(Message::send(from.clone(), reply))
-                            .await
-                            .map_err(|e| Some(self.lost(e)))?;
-                    }
-                    _ => {}
+        let deadline = std::time::Instant::now() + self.timeout;
+        self.write(vec![send])?;
+        let reply = loop {
+            match self.next_message(deadline)? {
+                None => {
+                    return Err(DistError::Timeout {
+                        node: self.node.clone(),
+                        secs: self.timeout.as_secs(),
+                        what,
+                    });
                 }
+                Some(body) => match as_tuple(&body) {
+                    Some([ETerm::Reference(r), reply]) if **r == reference => break reply.clone(),
+                    // A late reply to an earlier call that timed out: nobody waits for it.
+                    Some([ETerm::Reference(r), _]) if r.node == self.me.node => {}
+                    _ => {
+                        if self.mailbox.len() >= MAX_MAILBOX {
+                            self.mailbox.pop_front();
+                        }
+                        self.mailbox.push_back(body);
+                    }
+                },
             }
-        });
-        let reply = result.map_err(|e: Option<DistError>| {
-            e.unwrap_or(DistError::Timeout {
-                node: node.clone(),
-                secs: timeout.as_secs(),
-                what: what.clone(),
-            })
-        })?;
+        };
+        let node = self.node.clone();
         if let Some([tag, reason]) = as_tuple(&reply) {
             if is_atom(tag, "badrpc") {
                 return Err(DistError::BadRpc {
@@ -374,6 +372,55 @@ impl Connection {
             }
         }
         Ok(reply)
+    }
+
+    /// This connection's pid, for `From` fields of messages the node answers.
+    pub fn self_pid(&self) -> ETerm {
+        ETerm::from(self.me.clone())
+    }
+
+    /// `rpc:cast(Node, M, F, Args)` through the node's `rex`: runs in a process of its own
+    /// there, with this connection as its group leader; nothing comes back.
+    ///
+    /// # Errors
+    /// A lost connection.
+    pub fn cast(&mut self, m: &str, f: &str, args: Vec<ETerm>) -> Result<(), DistError> {
+        let message = tuple(vec![
+            atom("$gen_cast"),
+            tuple(vec![
+                atom("cast"),
+                atom(m),
+                atom(f),
+                ETerm::from(List::from(args)),
+                ETerm::from(self.me.clone()),
+            ]),
+        ]);
+        self.write(vec![Message::reg_send(
+            self.me.clone(),
+            Atom::from("rex"),
+            message,
+        )])
+    }
+
+    /// The next message sent to this connection's pid (not a call's reply), or `None` when
+    /// none arrives before `deadline`.
+    ///
+    /// # Errors
+    /// A lost connection.
+    pub fn receive(&mut self, deadline: std::time::Instant) -> Result<Option<ETerm>, DistError> {
+        match self.mailbox.pop_front() {
+            Some(message) => Ok(Some(message)),
+            None => self.next_message(deadline),
+        }
+    }
+
+    fn write(&mut self, messages: Vec<Message>) -> Result<(), DistError> {
+        self.wire.send(messages).map_err(|e| self.lost(e.0))
+    }
+
+    /// The body of the next message to this connection; `None` at `deadline`.
+    fn next_message(&mut self, deadline: std::time::Instant) -> Result<Option<ETerm>, DistError> {
+        self.wire.recv(deadline).map_err(|e| self.lost(e.0))
     }
 
     /// Evaluates Erlang expressions on the node (`erl_scan`, `erl_parse`, `erl_eval`, nothing
@@ -429,6 +476,11 @@ fn unique_suffix() -> u64 {
             .map_or(0, |d| d.as_nanos()),
     );
     h.finish() % 1_000_000_000
+}
+
+/// A non-negative integer term (saturating at the largest small integer).
+pub fn int(n: u64) -> ETerm {
+    ETerm::from(eetf::FixInteger::from(i32::try_from(n).unwrap_or(i32::MAX)))
 }
 
 /// An atom term.

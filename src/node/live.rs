@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use eetf::Term as ETerm;
 
+use super::broadcast::{Answer, system_request};
 use super::dist::{Connection, DistError, as_tuple, atom, binary, charlist, is_atom};
+use super::terms::to_eetf;
 use crate::exec::{ChildRef, Loader, Pid};
 use crate::instr::{Atom, LowLevel, Mfa, Mode, SyncTarget, Timeout};
 use crate::plan::ebin_dir;
@@ -47,6 +49,24 @@ pub enum LiveError {
     #[error("{0} is not supported by relup node apply (use relup node install)")]
     Unsupported(&'static str),
 }
+
+/// The version each of the modules `Ms` has now, as release_handler_1:get_current_vsn/1
+/// reads it (`undefined` when not loaded or without a `-vsn`).
+const CURRENT_VSNS: &str = "
+[case code:is_loaded(M) of
+     {file, _} ->
+         case lists:keyfind(vsn, 1, erlang:get_module_info(M, attributes)) of
+             {vsn, V} ->
+                 %% release_handler_1:get_vsn/1: a string whole, else [T] -> T.
+                 case is_list(V) andalso io_lib:printable_list(V) of
+                     true -> V;
+                     false -> case V of [T] -> T; _ -> V end
+                 end;
+             false -> undefined
+         end;
+     false -> undefined
+ end || M <- Ms].
+";
 
 /// A live node as a [`Loader`].
 pub struct LiveNode<'c> {
@@ -129,59 +149,40 @@ impl<'c> LiveNode<'c> {
 }
 
 impl LiveNode<'_> {
-    /// `lists:map(fun sys:F/1, Pids)` on the node: compiled code end to end, one process
-    /// after another as release_handler does, without a round trip per process. `None` when
-    /// any call raises (the caller then asks process by process).
-    fn map_compiled(&mut self, f: &str, pids: &[Pid]) -> Option<Vec<Result<(), LiveError>>> {
-        if pids.is_empty() {
-            return Some(Vec::new());
-        }
-        let list: Vec<ETerm> = pids.iter().map(|p| self.pid(*p)).collect();
-        let fun = ETerm::from(eetf::ExternalFun {
-            module: eetf::Atom::from("sys"),
-            function: eetf::Atom::from(f),
-            arity: 1,
-        });
-        let answer = self
-            .conn
-            .call(
-                "lists",
-                "map",
-                vec![fun, ETerm::from(eetf::List::from(list))],
-            )
-            .ok()?;
-        // Every call answers ok, or one raised and the map exited: the per-process way says which.
-        group_results(&format!("sys:{f}"), answer, pids.len())
-            .filter(|results| results.iter().all(Result::is_ok))
-    }
-
-    /// `rpc:pmap({sys, F}, Args, Pids)` on the node: every process at once (compiled code
-    /// does the fan-out; an interpreted one was 3× slower), results in order. `None` when the
-    /// node cannot run it so (pmap exits if any call raises): the caller falls back to one
-    /// call per process, which reports each failure.
-    fn pmap(
+    /// One system request to every process of a group at once
+    /// ([`super::broadcast::system_request`]), each answer as `ok` or the refusal.
+    fn group(
         &mut self,
-        f: &str,
-        args: Vec<ETerm>,
+        what: &str,
+        request: ETerm,
         pids: &[Pid],
-    ) -> Option<Vec<Result<(), LiveError>>> {
-        if pids.is_empty() {
-            return Some(Vec::new());
-        }
+        timeout: Timeout,
+    ) -> Result<Vec<Result<(), LiveError>>, DistError> {
         let list: Vec<ETerm> = pids.iter().map(|p| self.pid(*p)).collect();
-        let answer = self
-            .conn
-            .call(
-                "rpc",
-                "pmap",
-                vec![
-                    super::dist::tuple(vec![atom("sys"), atom(f)]),
-                    ETerm::from(eetf::List::from(args)),
-                    ETerm::from(eetf::List::from(list)),
-                ],
-            )
-            .ok()?;
-        group_results(&format!("sys:{f}"), answer, pids.len())
+        let wait = match timeout {
+            Timeout::Default => Duration::from_millis(5000),
+            Timeout::Millis(ms) => Duration::from_millis(u64::try_from(ms).unwrap_or(0)),
+            Timeout::Infinity => self.conn.timeout(),
+        };
+        let answers = system_request(self.conn, &list, &request, wait)?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| match answer {
+                Answer::Reply(r) if is_atom(&r, "ok") => Ok(()),
+                Answer::Reply(r) => Err(LiveError::Refused {
+                    what: what.to_string(),
+                    answer: r.to_string(),
+                }),
+                Answer::NoProc => Err(LiveError::Refused {
+                    what: what.to_string(),
+                    answer: "noproc (the process was gone)".into(),
+                }),
+                Answer::Timeout => Err(LiveError::Refused {
+                    what: what.to_string(),
+                    answer: format!("timeout (no answer within {} ms)", wait.as_millis()),
+                }),
+            })
+            .collect())
     }
 
     /// The version `code_change` is told: the one loaded before (up), `{down, It}` (down).
@@ -201,30 +202,6 @@ impl LiveNode<'_> {
     fn mark_window(&mut self, at: Instant) {
         self.window = Some(self.window.map_or((at, at), |(first, _)| (first, at)));
     }
-}
-
-/// The answers of a group call, one per process in order (`ok` or the refusal); `None` when
-/// the answer is not such a list.
-fn group_results(what: &str, answer: ETerm, count: usize) -> Option<Vec<Result<(), LiveError>>> {
-    let ETerm::List(results) = answer else {
-        return None;
-    };
-    (results.elements.len() == count).then(|| {
-        results
-            .elements
-            .into_iter()
-            .map(|r| {
-                if is_atom(&r, "ok") {
-                    Ok(())
-                } else {
-                    Err(LiveError::Refused {
-                        what: what.to_string(),
-                        answer: r.to_string(),
-                    })
-                }
-            })
-            .collect()
-    })
 }
 
 fn timeout_term(t: Timeout) -> ETerm {
@@ -268,6 +245,18 @@ impl Loader for LiveNode<'_> {
             self.staged
                 .insert(m.clone(), (path.display().to_string(), bytes));
         }
+        // The version code_change is told about is the one loaded before
+        // (release_handler_1:get_current_vsn/1), read now, before the suspension window.
+        let names: Vec<ETerm> = modules.iter().map(|m| atom(m.as_str())).collect();
+        let vsns = self.conn.eval(
+            CURRENT_VSNS,
+            vec![("Ms", ETerm::from(eetf::List::from(names)))],
+        )?;
+        if let ETerm::List(vsns) = vsns {
+            for (m, v) in modules.iter().zip(vsns.elements) {
+                self.old_vsns.insert(m.clone(), v);
+            }
+        }
         Ok(())
     }
 
@@ -294,24 +283,6 @@ impl Loader for LiveNode<'_> {
                 path: "(not read by load_object_code)".into(),
                 why: "no load_object_code names it".into(),
             })?;
-        // The version code_change is told about is the one loaded before (get_current_vsn).
-        let old = self.conn.eval(
-            "case code:is_loaded(M) of
-                 {file, _} ->
-                     case lists:keyfind(vsn, 1, erlang:get_module_info(M, attributes)) of
-                         {vsn, V} ->
-                             %% release_handler_1:get_vsn/1: a string whole, else [T] -> T.
-                             case is_list(V) andalso io_lib:printable_list(V) of
-                                 true -> V;
-                                 false -> case V of [T] -> T; _ -> V end
-                             end;
-                         false -> undefined
-                     end;
-                 false -> undefined
-             end.",
-            vec![("M", atom(module.as_str()))],
-        )?;
-        self.old_vsns.insert(module.clone(), old);
         let _ = self
             .conn
             .call("code", "purge", vec![atom(module.as_str())])?;
@@ -398,20 +369,17 @@ impl Loader for LiveNode<'_> {
     }
 
     fn suspend_group(&mut self, pids: &[Pid], timeout: Timeout) -> Vec<Result<(), LiveError>> {
+        if pids.is_empty() {
+            return Vec::new();
+        }
         let now = Instant::now();
-        let args = vec![timeout_term(timeout)];
-        let results = if timeout == Timeout::Default {
-            self.map_compiled("suspend", pids)
-        } else {
-            None
-        };
-        match results.or_else(|| self.pmap("suspend", args, pids)) {
-            Some(results) => {
+        match self.group("sys:suspend", atom("suspend"), pids, timeout) {
+            Ok(results) => {
                 self.mark_window(now);
                 self.mark_window(Instant::now());
                 results
             }
-            None => pids.iter().map(|p| self.suspend(*p, timeout)).collect(),
+            Err(_) => pids.iter().map(|p| self.suspend(*p, timeout)).collect(),
         }
     }
 
@@ -423,30 +391,33 @@ impl Loader for LiveNode<'_> {
         extra: &Term<'static>,
         timeout: Timeout,
     ) -> Vec<Result<(), LiveError>> {
+        if pids.is_empty() {
+            return Vec::new();
+        }
         let vsn = self.code_change_vsn(module, mode);
-        // Extra travels as text and is read back on the node: it is any term.
-        let extra_term = self
-            .conn
-            .eval(
+        // Extra goes as a term; one this side cannot encode goes as text, read on the node.
+        let extra_term = match to_eetf(extra) {
+            Some(term) => Ok(term),
+            None => self.conn.eval(
                 "{ok, Toks, _} = erl_scan:string(ExtraText ++ \".\"), {ok, E} = erl_parse:parse_term(Toks), E.",
                 vec![("ExtraText", charlist(&extra.to_string()))],
-            )
-            .unwrap_or_else(|_| atom("undefined"));
-        let args = vec![
-            atom(module.as_str()),
-            vsn,
-            extra_term,
-            timeout_term(timeout),
-        ];
-        match self.pmap("change_code", args, pids) {
-            Some(results) => {
+            ),
+        };
+        let request = extra_term.map(|extra| {
+            super::dist::tuple(vec![atom("change_code"), atom(module.as_str()), vsn, extra])
+        });
+        let what = format!("sys:change_code({module})");
+        match request.and_then(|r| self.group(&what, r, pids, timeout)) {
+            // release_handler stops at the first process that fails; all were asked here at
+            // once, so the answers after the first failure are not reported.
+            Ok(results) => {
                 let failed = results.iter().position(Result::is_err);
                 results
                     .into_iter()
                     .take(failed.map_or(usize::MAX, |n| n + 1))
                     .collect()
             }
-            None => pids
+            Err(_) => pids
                 .iter()
                 .map(|p| self.code_change(*p, module, mode, extra, timeout))
                 .collect(),
@@ -454,13 +425,15 @@ impl Loader for LiveNode<'_> {
     }
 
     fn resume_group(&mut self, pids: &[Pid]) -> Vec<Result<(), LiveError>> {
-        let results = self.map_compiled("resume", pids);
-        match results.or_else(|| self.pmap("resume", vec![], pids)) {
-            Some(results) => {
+        if pids.is_empty() {
+            return Vec::new();
+        }
+        match self.group("sys:resume", atom("resume"), pids, Timeout::Default) {
+            Ok(results) => {
                 self.mark_window(Instant::now());
                 results
             }
-            None => pids.iter().map(|p| self.resume(*p)).collect(),
+            Err(_) => pids.iter().map(|p| self.resume(*p)).collect(),
         }
     }
 

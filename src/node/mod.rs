@@ -3,11 +3,14 @@
 //! ([`snapshot::snapshot`]), and install a release the way relx's install script does
 //! ([`install::install`]), each step timed and explained.
 
+pub mod broadcast;
 pub mod dist;
 pub mod install;
 pub mod live;
 pub mod rehearse;
 pub mod snapshot;
+pub mod terms;
+mod wire;
 
 pub use dist::{ConnectOptions, Connection, DistError};
 pub use install::{InstallReport, install};

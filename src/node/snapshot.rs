@@ -7,12 +7,14 @@
 //! Pids, ports, references and funs in a state become atoms naming them (`'<0.85.0>'`), so the
 //! scenario stays plain terms.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use eetf::Term as ETerm;
 
-use super::dist::{Connection, DistError, as_tuple, is_atom};
-use crate::term::{Term, TermKind};
+use super::dist::{Connection, DistError, as_tuple, int, is_atom};
+pub use super::terms::from_eetf;
+use crate::term::Term;
 
 /// The largest state (in words, `erts_debug:flat_size/1`) a snapshot keeps; a larger one is
 /// left out and said so in a comment.
@@ -20,28 +22,16 @@ pub const MAX_STATE_WORDS: u64 = 20_000;
 
 /// The gathering, evaluated on the node. Returns
 /// `{Current, Modules, Procs, Sups, Names, Tops}`: the release running,
-/// `[{Mod, Vsn | undefined, Old}]`, `[{Pid, Sup, Id, Mods, State}]`,
-/// `[{Sup, SupMod, [{Id, Mods}]}]`, `[{Pid, RegisteredName}]` and `[{TopSup, App}]`.
+/// `[{Mod, Vsn | undefined, Old}]`, `[{Sup, Id, Pid, Mods}]` (release_handler's own list),
+/// `[{Sup, SupMod, Children}]` (`which_children`, one per id), `[{Pid, RegisteredName}]` and
+/// `[{TopSup, App}]`, then `[{Pid, State}]` and `[{Pid, Words}]` (states over the cap, left
+/// on the node). Interpreted code runs once per module, supervisor, top supervisor or
+/// millisecond of waiting, never once per process: a node with 100,000 processes is read
+/// with compiled `lists` functions (sorting by supervisor, then taking the top ones off the
+/// front; building and sending the state requests). A worker that is not a `sys` process
+/// (none should be, under a supervisor) is given up after `StallMs` of silence, and keeps
+/// the request in its mailbox, as with `sys:get_state/2`'s own timeout.
 const GATHER: &str = r#"
-%% The worker is defined first: an interpreted fun carries every binding made before it, and
-%% a spawned one copies them, so it must not see the process list.
-Work = fun(Chunk, SupSet, Parent) ->
-    State = fun(P) ->
-        case maps:is_key(P, SupSet) of
-            true -> none;
-            false ->
-                try sys:get_state(P, 200) of
-                    S ->
-                        case erts_debug:flat_size(S) of
-                            W when W =< MaxWords -> {state, S};
-                            W -> {too_large, W}
-                        end
-                catch _:_ -> none
-                end
-        end
-    end,
-    Parent ! {self(), [{P, S, Id, Mods, State(P)} || {S, Id, P, Mods} <- Chunk, is_pid(P)]}
-end,
 Rels = release_handler:which_releases(),
 Current = case [V || {_, V, _, current} <- Rels] ++ [V || {_, V, _, permanent} <- Rels] of
     [C | _] -> C;
@@ -55,29 +45,71 @@ ModVsn = fun(M) ->
     end
 end,
 Modules = [{M, ModVsn(M), erlang:check_old_code(M)} || {M, _} <- code:all_loaded()],
-Procs0 = release_handler_1:get_supervised_procs(),
-Sups = lists:usort([S || {S, _, _, _} <- Procs0, is_pid(S)]
-                   ++ [P || {undefined, _, P, _} <- Procs0]),
+Procs = release_handler_1:get_supervised_procs(),
+%% Term order puts the atom undefined (a top supervisor's parent) before every pid.
+BySup = lists:keysort(1, Procs),
+{TopEntries, _} = lists:splitwith(fun(E) -> element(1, E) =:= undefined end, BySup),
+Sups = [S || {S, _, _, _} <- lists:ukeysort(1, BySup), is_pid(S)]
+       ++ [P || {undefined, _, P, _} <- TopEntries],
 Names = [{whereis(N), N} || N <- registered()],
-SupSet = maps:from_list([{S, true} || S <- Sups]),
 Tops = [{P, case application:get_application(P) of {ok, A} -> A; undefined -> undefined end}
-        || {undefined, _, P, _} <- Procs0],
-%% States are asked for in parallel, a chunk of processes per worker: one slow or stuck
-%% process costs its chunk at most the 200 ms timeout.
-Chunks = fun Chunks(L, Acc) ->
-                 try lists:split(1000, L) of
-                     {H, T} -> Chunks(T, [H | Acc])
-                 catch error:badarg -> lists:reverse([L | Acc])
-                 end
-         end,
-Self = self(),
-Workers = [spawn(erlang, apply, [Work, [Chunk, SupSet, Self]]) || Chunk <- Chunks(Procs0, [])],
-Procs = lists:append([receive {W, R} -> R end || W <- Workers]),
+        || {undefined, _, P, _} <- TopEntries],
+%% One child per id: a simple_one_for_one supervisor's children all have the id undefined
+%% and one spec, however many run.
 SupSpecs = [{S, (catch supervisor:get_callback_module(S)),
-             [{Id, Mods} || {Id, _, _, Mods} <- (catch supervisor:which_children(S))]}
-            || S <- Sups],
-{Current, Modules, Procs, SupSpecs, Names, Tops}.
+             case catch supervisor:which_children(S) of
+                 Children when is_list(Children) -> lists:ukeysort(1, Children);
+                 _ -> []
+             end}
+            || S <- lists:usort(Sups)],
+%% States: get_state to every supervised worker at once, the replies ({Pid, State}, From
+%% being {Collector, Pid}) gathered in the mailbox of a collector sleeping in timer:sleep/1.
+%% Built and sent with compiled functions only (element/2 by zipwith, zip3, send/2).
+N = length(Procs),
+Pids = lists:subtract(lists:filter(fun erlang:is_pid/1,
+                                   lists:zipwith(fun erlang:element/2,
+                                                 lists:duplicate(N, 3), Procs)),
+                      Sups),
+W = length(Pids),
+Collector = spawn(timer, sleep, [WaitMs + 60000]),
+lists:zipwith(fun erlang:send/2, Pids,
+              lists:zip3(lists:duplicate(W, system),
+                         lists:zip(lists:duplicate(W, Collector), Pids),
+                         lists:duplicate(W, get_state))),
+%% Wait in 1 ms steps until all answered, none answered for StallMs, or WaitMs passed.
+Now = fun() -> erlang:monotonic_time(millisecond) end,
+Deadline = Now() + WaitMs,
+Wait = fun Loop(Last, Since) ->
+    {_, L} = erlang:process_info(Collector, message_queue_len),
+    T = Now(),
+    if
+        L >= W -> done;
+        T >= Deadline -> partial;
+        L =/= Last -> receive after 1 -> Loop(L, T) end;
+        T - Since >= StallMs -> stalled;
+        true -> receive after 1 -> Loop(L, Since) end
+    end
+end,
+_ = Wait(-1, Now()),
+{messages, Replies} = erlang:process_info(Collector, messages),
+exit(Collector, kill),
+%% {Pid, State} is three words around the state (a local pid is immediate).
+Sizes = lists:map(fun erts_debug:flat_size/1, Replies),
+{States, Large} =
+    case Sizes =:= [] orelse lists:max(Sizes) =< MaxWords + 3 of
+        true -> {Replies, []};
+        false ->
+            Pairs = lists:zip(Replies, Sizes),
+            {[R || {R, S} <- Pairs, S =< MaxWords + 3],
+             [{element(1, R), S - 3} || {R, S} <- Pairs, S > MaxWords + 3]}
+    end,
+{Current, Modules, Procs, SupSpecs, Names, Tops, States, Large}.
 "#;
+
+/// How long the states may take in all, and how long no process may answer before the
+/// silent ones are given up (the per-process timeout of the one-by-one way was 200 ms).
+const STATES_TIMEOUT: Duration = Duration::from_secs(10);
+const STATES_STALL: Duration = Duration::from_millis(200);
 
 /// What a snapshot holds.
 #[derive(Debug, Clone)]
@@ -88,63 +120,6 @@ pub struct Snapshot {
     pub processes: usize,
     /// How many loaded modules.
     pub modules: usize,
-}
-
-/// An Erlang term from the node as one of ours: pids, ports, references and funs become atoms
-/// naming them, byte lists become strings.
-pub fn from_eetf(t: &ETerm) -> Term<'static> {
-    match t {
-        ETerm::Atom(a) => Term::atom(a.name.clone()),
-        ETerm::FixInteger(i) => Term::int(i128::from(i.value)),
-        ETerm::BigInteger(b) => b
-            .value
-            .to_string()
-            .parse::<i128>()
-            .map_or_else(|_| Term::atom(b.value.to_string()), Term::int),
-        ETerm::Float(f) => Term::new(Default::default(), TermKind::Float(f.value)),
-        ETerm::Binary(b) => Term::new(Default::default(), TermKind::Binary(b.bytes.clone().into())),
-        ETerm::ByteList(b) => match std::str::from_utf8(&b.bytes) {
-            Ok(s) if !s.is_empty() => Term::string(s.to_string()),
-            _ => Term::list(b.bytes.iter().map(|x| Term::int(i128::from(*x))).collect()),
-        },
-        ETerm::List(l) => {
-            let items: Vec<Term<'static>> = l.elements.iter().map(from_eetf).collect();
-            let text: Option<String> = l
-                .elements
-                .iter()
-                .map(|e| match e {
-                    ETerm::FixInteger(i) => u32::try_from(i.value)
-                        .ok()
-                        .and_then(char::from_u32)
-                        .filter(|c| !c.is_control() || *c == '\n'),
-                    _ => None,
-                })
-                .collect();
-            match text {
-                Some(s) if !s.is_empty() => Term::string(s),
-                _ => Term::list(items),
-            }
-        }
-        ETerm::ImproperList(l) => Term::new(
-            Default::default(),
-            TermKind::List(
-                l.elements.iter().map(from_eetf).collect(),
-                Some(Box::new(from_eetf(&l.last))),
-            ),
-        ),
-        ETerm::Tuple(t) => Term::tuple(t.elements.iter().map(from_eetf).collect()),
-        ETerm::Map(m) => Term::new(
-            Default::default(),
-            TermKind::Map(
-                m.map
-                    .iter()
-                    .map(|(k, v)| (from_eetf(k), from_eetf(v)))
-                    .collect(),
-            ),
-        ),
-        ETerm::Pid(p) => Term::atom(format!("<0.{}.{}>", p.id, p.serial)),
-        other => Term::atom(other.to_string()),
-    }
 }
 
 /// A pid as Erlang prints a local one, `<0.85.0>` (the name of an unregistered process).
@@ -174,16 +149,22 @@ fn list(t: &ETerm) -> &[ETerm] {
 /// # Errors
 /// A [`DistError`] when the node cannot be asked, or answers something else.
 pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
-    let max = ETerm::from(eetf::FixInteger::from(
-        i32::try_from(MAX_STATE_WORDS).unwrap_or(i32::MAX),
-    ));
-    let data = conn.eval(GATHER, vec![("MaxWords", max)])?;
+    let data = conn.eval(
+        GATHER,
+        vec![
+            ("MaxWords", int(MAX_STATE_WORDS)),
+            ("WaitMs", int(STATES_TIMEOUT.as_millis() as u64)),
+            ("StallMs", int(STATES_STALL.as_millis() as u64)),
+        ],
+    )?;
     let bad = || DistError::BadRpc {
         node: conn.node().to_string(),
         what: "the snapshot".into(),
         reason: "an answer of an unexpected shape".into(),
     };
-    let [current, modules, procs, sups, names, tops] = as_tuple(&data).ok_or_else(bad)? else {
+    let [current, modules, procs, sups, names, tops, states, large] =
+        as_tuple(&data).ok_or_else(bad)?
+    else {
         return Err(bad());
     };
     let mut out = String::new();
@@ -273,7 +254,7 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
         let specs: Vec<Term<'static>> = list(children)
             .iter()
             .filter_map(|c| {
-                let [id, mods] = as_tuple(c)? else {
+                let [id, _, _, mods] = as_tuple(c)? else {
                     return None;
                 };
                 Some(Term::tuple(vec![from_eetf(id), from_eetf(mods)]))
@@ -289,60 +270,90 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
             ]),
         );
     }
-    let mut process_count = 0;
+    // The processes to describe: each supervised process running modules of a known
+    // version (modules of no application, preloaded ones such as prim_file, are never
+    // upgraded by a relup; a child spec naming none is release_handler's own).
+    let mut described = Vec::new();
+    // Thousands of processes share a child spec's module list and a supervisor: each is
+    // rendered once.
+    let mut runs_of: HashMap<&ETerm, Option<Term<'static>>> = HashMap::new();
     for p in list(procs) {
-        let Some([pid, sup, id, mods, state]) = as_tuple(p) else {
+        let Some([sup, id, pid @ ETerm::Pid(_), mods]) = as_tuple(p) else {
             continue;
         };
-        // Modules of no application (preloaded ones, such as prim_file) are never upgraded
-        // by a relup: left out.
-        let runs: Vec<Term<'static>> = list(mods)
-            .iter()
-            .filter_map(atom_text)
-            .filter_map(|m| {
-                let vsn = vsn_of.get(&m)?.clone();
-                Some(Term::tuple(vec![Term::atom(m), Term::string(vsn)]))
-            })
-            .collect();
-        if runs.is_empty() {
-            // A child spec naming no modules (release_handler's own): no upgrade touches it.
-            continue;
+        let runs = runs_of.entry(mods).or_insert_with(|| {
+            let runs: Vec<Term<'static>> = list(mods)
+                .iter()
+                .filter_map(atom_text)
+                .filter_map(|m| {
+                    let vsn = vsn_of.get(&m)?.clone();
+                    Some(Term::tuple(vec![Term::atom(m), Term::string(vsn)]))
+                })
+                .collect();
+            (!runs.is_empty()).then(|| Term::list(runs))
+        });
+        if let Some(runs) = runs {
+            described.push((sup, id, pid, pid_text(pid), runs.clone()));
         }
-        let mut opts = vec![Term::tuple(vec![Term::atom("runs"), Term::list(runs)])];
-        match atom_text(sup) {
-            _ if is_atom(sup, "undefined") => opts.push(Term::tuple(vec![
+    }
+    let mut states: HashMap<String, &ETerm> = list(states)
+        .iter()
+        .filter_map(|r| match as_tuple(r)? {
+            [pid, state] => Some((pid_text(pid), state)),
+            _ => None,
+        })
+        .collect();
+    let large: HashMap<String, &ETerm> = list(large)
+        .iter()
+        .filter_map(|r| match as_tuple(r)? {
+            [pid, words] => Some((pid_text(pid), words)),
+            _ => None,
+        })
+        .collect();
+    let mut sup_name: HashMap<&ETerm, Term<'static>> = HashMap::new();
+    let mut process_count = 0;
+    for (sup, id, pid, text, runs) in described {
+        let state = states.remove(&text);
+        let too_large = large.get(&text).copied();
+        let name = pid_name.get(&text).cloned().unwrap_or(text);
+        let mut opts = vec![Term::tuple(vec![Term::atom("runs"), runs])];
+        if is_atom(sup, "undefined") {
+            opts.push(Term::tuple(vec![
                 Term::atom("top_supervisor"),
                 top_app
                     .get(&pid_text(pid))
                     .cloned()
                     .unwrap_or_else(|| Term::atom("undefined")),
-            ])),
-            _ => opts.push(Term::tuple(vec![
+            ]));
+        } else {
+            let parent = sup_name
+                .entry(sup)
+                .or_insert_with(|| Term::atom(name_of(sup)))
+                .clone();
+            opts.push(Term::tuple(vec![
                 Term::atom("child_of"),
-                Term::atom(name_of(sup)),
+                parent,
                 from_eetf(id),
-            ])),
+            ]));
         }
-        match as_tuple(state) {
-            Some([tag, s]) if is_atom(tag, "state") => {
-                opts.push(Term::tuple(vec![Term::atom("state"), from_eetf(s)]));
-            }
-            Some([tag, words]) if is_atom(tag, "too_large") => {
+        if let Some(state) = state {
+            opts.push(Term::tuple(vec![Term::atom("state"), from_eetf(state)]));
+        }
+        if let Some(words) = too_large {
+            {
                 comment(
                     &mut out,
                     &format!(
-                        "the state of {} is left out: {words} words, over the cap of {MAX_STATE_WORDS}",
-                        name_of(pid)
+                        "the state of {name} is left out: {words} words, over the cap of {MAX_STATE_WORDS}"
                     ),
                 );
             }
-            _ => {}
         }
         line(
             &mut out,
             Term::tuple(vec![
                 Term::atom("process"),
-                Term::atom(name_of(pid)),
+                Term::atom(name),
                 Term::list(opts),
             ]),
         );

@@ -199,11 +199,14 @@ pub fn bench(dir: &Path, counts: &[usize]) {
 
 /// The suspension window of one module used by `n` gen_servers: `relup node apply` (group
 /// suspend, code_change and resume, each one call run concurrently on the node) from 1 to 2,
-/// then release_handler's own evaluation (`release_handler_1:eval_script/5`) from 2 to 3 on
-/// the same node, the same script shape.
+/// then release_handler's own evaluation (`release_handler_1:eval_script/5`, what
+/// `install_release` runs) from 2 to 3 on the same node, the same script. release_handler's
+/// window is not visible from outside, so it is taken as the time of that script minus the
+/// time of the same script without suspend, code_change and resume (3 to 4): that leaves the
+/// load inside the window out, in release_handler's favour.
 fn window(dir: &Path, conn: &mut Connection, n: usize) -> Option<String> {
     let lib = dir.join("node_bench/lib");
-    for vsn in ["2", "3"] {
+    for vsn in ["2", "3", "4"] {
         let ebin = lib.join(format!("bench-{vsn}/ebin"));
         std::fs::create_dir_all(&ebin).ok()?;
         std::fs::write(ebin.join("bench_app.erl"), versioned(vsn)).ok()?;
@@ -218,14 +221,21 @@ fn window(dir: &Path, conn: &mut Connection, n: usize) -> Option<String> {
             return None;
         }
     }
-    let script = |vsn: &str| {
+    let script = |vsn: &str, suspending: bool| {
+        let (suspend, change) = if suspending {
+            (
+                "{suspend,[bench_app]},",
+                ",{code_change,up,[{bench_app,[]}]},{resume,[bench_app]}",
+            )
+        } else {
+            ("", "")
+        };
         format!(
             "[{{load_object_code,{{bench,\"{vsn}\",[bench_app]}}}},point_of_no_return,\
-             {{suspend,[bench_app]}},{{load,{{bench_app,brutal_purge,brutal_purge}}}},\
-             {{code_change,up,[{{bench_app,[]}}]}},{{resume,[bench_app]}}]"
+             {suspend}{{load,{{bench_app,brutal_purge,brutal_purge}}}}{change}]"
         )
     };
-    let text = script("2");
+    let text = script("2", true);
     let term = parse_term(&text).ok()?;
     let low: Vec<relup::LowLevel> = term
         .list_items()?
@@ -245,29 +255,41 @@ fn window(dir: &Path, conn: &mut Connection, n: usize) -> Option<String> {
     }
     let ours = live.suspension_window()?;
     let ours_total = started.elapsed();
-    let code = format!(
-        "{{T, R}} = timer:tc(release_handler_1, eval_script, [{}, [], [{{bench, \"3\", \"{}\"}}], [], []]), {{T, R}}.",
-        script("3"),
-        lib.join("bench-3").display()
-    );
-    let answer = match conn.eval(&code, vec![]) {
-        Ok(a) => a,
-        Err(e) => return Some(format!("(window benchmark: eval_script: {e})")),
+    let eval_script = |conn: &mut Connection, vsn: &str, suspending: bool| {
+        let code = format!(
+            "{{T, R}} = timer:tc(release_handler_1, eval_script, [{}, [], [{{bench, \"{vsn}\", \"{}\"}}], [], []]), {{T, R}}.",
+            script(vsn, suspending),
+            lib.join(format!("bench-{vsn}")).display()
+        );
+        match conn.eval(&code, vec![]) {
+            Ok(eetf::Term::Tuple(t)) => match t.elements.as_slice() {
+                [eetf::Term::FixInteger(i), r] if r.to_string().starts_with("{'ok'") => {
+                    Ok(f64::from(i.value))
+                }
+                _ => Err(format!("(window benchmark: eval_script answered {t})")),
+            },
+            Ok(other) => Err(format!("(window benchmark: eval_script answered {other})")),
+            Err(e) => Err(format!("(window benchmark: eval_script: {e})")),
+        }
     };
-    let rh_micros = match answer {
-        eetf::Term::Tuple(t) => match t.elements.first() {
-            Some(eetf::Term::FixInteger(i)) => f64::from(i.value),
-            _ => f64::NAN,
-        },
-        other => return Some(format!("(window benchmark: eval_script answered {other})")),
+    let rh_micros = match eval_script(conn, "3", true) {
+        Ok(t) => t,
+        Err(e) => return Some(e),
     };
+    let base_micros = match eval_script(conn, "4", false) {
+        Ok(t) => t,
+        Err(e) => return Some(e),
+    };
+    let rh_window = (rh_micros - base_micros) / 1000.0;
     Some(format!(
         "Suspension window, one module used by {n} gen_servers: relup node apply {:.0} ms \
-         (whole apply {:.0} ms); release_handler_1:eval_script (whole script, timed on the node) \
-         {:.0} ms: {:.1}x",
+         (whole apply {:.0} ms); release_handler_1:eval_script {:.0} ms (whole script {:.0} ms, \
+         without suspend/code_change/resume {:.0} ms, timed on the node): {:.1}x shorter",
         ours.as_secs_f64() * 1000.0,
         ours_total.as_secs_f64() * 1000.0,
+        rh_window,
         rh_micros / 1000.0,
-        rh_micros / 1000.0 / (ours.as_secs_f64() * 1000.0)
+        base_micros / 1000.0,
+        rh_window / (ours.as_secs_f64() * 1000.0)
     ))
 }

@@ -91,7 +91,9 @@ fn main() {
         bench_scaling(&config);
     }
     if wants("node") && config.otp {
-        let counts: &[usize] = if config.quick {
+        let counts: &[usize] = if std::env::var_os("NODE_BENCH_100K").is_some() {
+            &[100_000]
+        } else if config.quick {
             &[1_000, 10_000]
         } else {
             &[1_000, 10_000, 100_000]
