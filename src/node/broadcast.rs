@@ -7,22 +7,23 @@
 //! are gathered afterwards, so the processes answer in parallel and the window shrinks to
 //! about one message round per process instead of one call.
 //!
-//! The messages go straight from this connection to each process, in one write, with
-//! `From = {Collector, {Tag, Index}}`: the collector is a process on the node sleeping in
-//! `timer:sleep/1`, so the replies, `{{Tag, Index}, Reply}`, pile up in its mailbox on the
-//! node (ten thousand small messages back over the wire one by one cost far more than the
-//! processes' work) and are read in one piece with `erlang:process_info(Collector,
-//! messages)` once `message_queue_len` says all are there. Nothing is loaded on the node and
-//! no atom is made; the collector ends by itself if this side goes away. A process that dies
-//! before answering is noticed by `erlang:is_process_alive/1` and reported as such without
-//! waiting out the timeout; one that does not answer in time is reported as a timeout (and,
-//! as with release_handler's timed-out `sys:suspend`, the request stays in its mailbox).
+//! One evaluation on the node does it: it starts a collector (a process sleeping in
+//! `timer:sleep/1`), builds the messages `{system, {Collector, Pid}, Request}` and sends
+//! them with compiled `lists` functions (`zip3`, `zip`, `duplicate`, `zipwith` of
+//! `erlang:send/2`: nothing interpreted runs once per process), and waits in 1 ms steps for
+//! the collector's mailbox to hold every reply `{Pid, Reply}`. When all are `ok` it says only
+//! that; otherwise the replies are read here, and a process that died before answering is
+//! noticed by `erlang:is_process_alive/1` rather than waited for. One that does not answer in
+//! time is reported as a timeout (and, as with release_handler's timed-out `sys:suspend`,
+//! the request stays in its mailbox). Nothing is loaded on the node and no atom is made; the
+//! collector ends by itself should this side go away.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use eetf::Term as ETerm;
 
-use super::dist::{Connection, DistError, as_tuple, atom, int, is_atom, tuple};
+use super::dist::{Connection, DistError, as_tuple, atom, int, is_atom};
 
 /// What became of the request to one process.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,11 +36,43 @@ pub enum Answer {
     Timeout,
 }
 
-/// How long to wait before asking which of the silent processes are still alive.
+/// How long the node waits for the replies before this side looks at who is silent.
 const LIVENESS_AFTER: Duration = Duration::from_millis(200);
 
-/// Sends `{system, {Self, {Tag, I}}, request}` to the `I`th of `pids` (all at once), and
-/// waits for the answers until `timeout`. The answers come back in the order of `pids`.
+/// The fan-out, evaluated on the node: `all_ok` (collector gone), or `{detail, Collector}`
+/// when some reply is not `ok` or missing after `WaitMs` (collector left for reading).
+const FAN_OUT: &str = "
+W = length(Pids),
+Collector = spawn(timer, sleep, [LifeMs]),
+lists:zipwith(fun erlang:send/2, Pids,
+              lists:zip3(lists:duplicate(W, system),
+                         lists:zip(lists:duplicate(W, Collector), Pids),
+                         lists:duplicate(W, Request))),
+Deadline = erlang:monotonic_time(millisecond) + WaitMs,
+Wait = fun Loop() ->
+    {_, L} = erlang:process_info(Collector, message_queue_len),
+    case L >= W of
+        true -> done;
+        false ->
+            case erlang:monotonic_time(millisecond) >= Deadline of
+                true -> waiting;
+                false -> receive after 1 -> Loop() end
+            end
+    end
+end,
+case Wait() of
+    done ->
+        {messages, Ms} = erlang:process_info(Collector, messages),
+        case lists:ukeysort(2, Ms) of
+            [{_, ok}] -> exit(Collector, kill), all_ok;
+            _ -> {detail, Collector}
+        end;
+    waiting -> {detail, Collector}
+end.
+";
+
+/// Sends `{system, {Collector, Pid}, request}` to each of `pids` at once and waits for the
+/// answers until `timeout`. The answers come back in the order of `pids`.
 ///
 /// # Errors
 /// A [`DistError`] when the node cannot be asked; the processes' own refusals are answers.
@@ -49,239 +82,108 @@ pub fn system_request(
     request: &ETerm,
     timeout: Duration,
 ) -> Result<Vec<Answer>, DistError> {
-    with_collector(conn, timeout, |conn, collector| {
-        gather(conn, collector, pids, request, timeout)
-    })
-}
-
-/// Runs `f` with a fresh collector on the node, killed afterwards. The collector outlives
-/// the wait by a margin and then ends by itself, should this side go away first.
-fn with_collector<T>(
-    conn: &mut Connection,
-    timeout: Duration,
-    f: impl FnOnce(&mut Connection, &ETerm) -> Result<T, DistError>,
-) -> Result<T, DistError> {
-    let lifetime = ETerm::from(eetf::FixInteger::from(
-        i32::try_from(timeout.as_millis().saturating_add(60_000)).unwrap_or(i32::MAX),
-    ));
-    let collector = conn.call(
-        "erlang",
-        "spawn",
-        vec![atom("timer"), atom("sleep"), list(vec![lifetime])],
-    )?;
-    let result = f(conn, &collector);
-    let _ = conn.call("erlang", "exit", vec![collector, atom("kill")]);
-    result
-}
-
-/// Sends the request to every pid, replies to go to `collector`; returns the tag, the
-/// answers known already (not a pid: gone) and how many replies to wait for.
-fn send(
-    conn: &mut Connection,
-    collector: &ETerm,
-    pids: &[ETerm],
-    request: &ETerm,
-) -> Result<(u64, Vec<Option<Answer>>, usize), DistError> {
-    let tag = next_tag();
-    let mut answers: Vec<Option<Answer>> = vec![None; pids.len()];
-    let mut to = Vec::with_capacity(pids.len());
-    let mut messages = Vec::with_capacity(pids.len());
-    for (i, pid) in pids.iter().enumerate() {
-        if matches!(pid, ETerm::Pid(_)) {
-            to.push(pid.clone());
-            messages.push(tuple(vec![
-                atom("system"),
-                tuple(vec![
-                    collector.clone(),
-                    tuple(vec![int(tag), int(i as u64)]),
-                ]),
-                request.clone(),
-            ]));
-        } else {
-            answers[i] = Some(Answer::NoProc);
-        }
-    }
-    let waiting = to.len();
-    if waiting > 0 {
-        let send = ETerm::from(eetf::ExternalFun {
-            module: eetf::Atom::from("erlang"),
-            function: eetf::Atom::from("send"),
-            arity: 2,
-        });
-        // One message to the node, fanned out there by compiled code: ten thousand frames
-        // decoded one by one cost the node more than the processes' own work.
-        conn.cast("lists", "zipwith", vec![send, list(to), list(messages)])?;
-    }
-    Ok((tag, answers, waiting))
-}
-
-fn gather(
-    conn: &mut Connection,
-    collector: &ETerm,
-    pids: &[ETerm],
-    request: &ETerm,
-    timeout: Duration,
-) -> Result<Vec<Answer>, DistError> {
     let started = Instant::now();
-    let deadline = started + timeout;
-    let (tag, mut answers, mut waiting) = send(conn, collector, pids, request)?;
-    if waiting == 0 {
-        return Ok(answers
-            .into_iter()
-            .map(|a| a.unwrap_or(Answer::NoProc))
-            .collect());
+    let mut answers: Vec<Option<Answer>> = pids
+        .iter()
+        .map(|p| (!matches!(p, ETerm::Pid(_))).then_some(Answer::NoProc))
+        .collect();
+    let to: Vec<ETerm> = pids
+        .iter()
+        .filter(|p| matches!(p, ETerm::Pid(_)))
+        .cloned()
+        .collect();
+    if to.is_empty() {
+        return Ok(finish(answers));
     }
-    // The usual case in one evaluation: wait on the node until every reply is in, and if all
-    // are `ok`, say only that (ten thousand replies need not cross the wire).
     let first_wait = timeout.min(LIVENESS_AFTER);
-    let summary = conn.eval(
-        WAIT_ALL_OK,
+    let outcome = conn.eval(
+        FAN_OUT,
         vec![
-            ("C", collector.clone()),
-            ("N", int(waiting as u64)),
+            ("Pids", list(to)),
+            ("Request", request.clone()),
             ("WaitMs", millis(first_wait)),
+            ("LifeMs", millis(timeout + Duration::from_secs(60))),
         ],
     )?;
-    if is_atom(&summary, "all_ok") {
+    if is_atom(&outcome, "all_ok") {
         return Ok(answers
             .into_iter()
             .map(|a| a.unwrap_or(Answer::Reply(atom("ok"))))
             .collect());
     }
-    let mut next_liveness = started + LIVENESS_AFTER;
-    while waiting > 0 {
-        let queued = queue_len(conn, collector)?;
-        let now = Instant::now();
-        if queued < waiting && now < next_liveness && now < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-            continue;
-        }
-        waiting -= read_replies(conn, collector, tag, &mut answers)?;
-        if waiting == 0 || now >= deadline {
-            break;
-        }
-        if now >= next_liveness {
-            let silent: Vec<usize> = (0..pids.len()).filter(|&i| answers[i].is_none()).collect();
-            let alive = are_alive(conn, silent.iter().map(|&i| pids[i].clone()).collect())?;
-            for (i, alive) in silent.into_iter().zip(alive) {
-                if !alive {
-                    answers[i] = Some(Answer::NoProc);
-                    waiting -= 1;
-                }
-            }
-            next_liveness = Instant::now() + LIVENESS_AFTER;
-        }
-    }
-    Ok(answers
-        .into_iter()
-        .map(|a| a.unwrap_or(Answer::Timeout))
-        .collect())
-}
-
-/// Waits on the node (in 1 ms steps, at most `WaitMs`) until the collector `C` holds `N`
-/// replies; `all_ok` when every one is `ok`, else `partial`, `detail` or `gone`. The loop is
-/// interpreted but runs once per millisecond, not once per process.
-const WAIT_ALL_OK: &str = "
-Deadline = erlang:monotonic_time(millisecond) + WaitMs,
-Wait = fun W() ->
-    case erlang:process_info(C, message_queue_len) of
-        {_, L} when L >= N -> done;
-        {_, _} ->
-            case erlang:monotonic_time(millisecond) >= Deadline of
-                true -> partial;
-                false -> receive after 1 -> W() end
-            end;
-        undefined -> gone
-    end
-end,
-case Wait() of
-    done ->
-        {messages, Ms} = erlang:process_info(C, messages),
-        case lists:ukeysort(2, Ms) of
-            [{_, ok}] -> all_ok;
-            _ -> detail
-        end;
-    Other -> Other
-end.
-";
-
-/// How many replies wait in the collector's mailbox.
-fn queue_len(conn: &mut Connection, collector: &ETerm) -> Result<usize, DistError> {
-    let info = conn.call(
-        "erlang",
-        "process_info",
-        vec![collector.clone(), atom("message_queue_len")],
-    )?;
-    match as_tuple(&info) {
-        Some([_, ETerm::FixInteger(n)]) => Ok(usize::try_from(n.value).unwrap_or(0)),
-        _ => Err(DistError::BadRpc {
+    let Some([_, collector]) = as_tuple(&outcome) else {
+        return Err(DistError::BadRpc {
             node: conn.node().to_string(),
-            what: "the reply collector".into(),
-            reason: format!("it is gone ({info})"),
-        }),
+            what: "the fan-out".into(),
+            reason: outcome.to_string(),
+        });
+    };
+    let collector = collector.clone();
+    let result = follow_up(conn, &collector, pids, &mut answers, started + timeout);
+    let _ = conn.call("erlang", "exit", vec![collector, atom("kill")]);
+    result.map(|()| finish(answers))
+}
+
+/// Reads the replies in the collector's mailbox until every process has answered or is
+/// gone, or `deadline`.
+fn follow_up(
+    conn: &mut Connection,
+    collector: &ETerm,
+    pids: &[ETerm],
+    answers: &mut [Option<Answer>],
+    deadline: Instant,
+) -> Result<(), DistError> {
+    let mut index: HashMap<&ETerm, Vec<usize>> = HashMap::new();
+    for (i, pid) in pids.iter().enumerate() {
+        index.entry(pid).or_default().push(i);
+    }
+    loop {
+        read_replies(conn, collector, &index, answers)?;
+        let silent: Vec<usize> = (0..pids.len()).filter(|&i| answers[i].is_none()).collect();
+        if silent.is_empty() || Instant::now() >= deadline {
+            return Ok(());
+        }
+        let alive = are_alive(conn, silent.iter().map(|&i| pids[i].clone()).collect())?;
+        for (i, alive) in silent.into_iter().zip(alive) {
+            if !alive {
+                answers[i] = Some(Answer::NoProc);
+            }
+        }
+        if answers.iter().all(Option::is_some) {
+            return Ok(());
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        std::thread::sleep(left.min(Duration::from_millis(20)));
     }
 }
 
-/// Files the replies in the collector's mailbox under their index; returns how many were
-/// new (the mailbox is read whole each time: replies already filed are skipped).
+/// Files each `{Pid, Reply}` in the collector's mailbox under its process (replies already
+/// filed are skipped: the mailbox is read whole each time).
 fn read_replies(
     conn: &mut Connection,
     collector: &ETerm,
-    tag: u64,
+    index: &HashMap<&ETerm, Vec<usize>>,
     answers: &mut [Option<Answer>],
-) -> Result<usize, DistError> {
+) -> Result<(), DistError> {
     let info = conn.call(
         "erlang",
         "process_info",
         vec![collector.clone(), atom("messages")],
     )?;
-    Ok(match as_tuple(&info) {
-        Some([_, messages]) => file_replies(messages, tag, answers),
-        _ => 0,
-    })
-}
-
-/// Files each `{{Tag, I}, Reply}` of `messages` under `I`; returns how many were new.
-fn file_replies(messages: &ETerm, tag: u64, answers: &mut [Option<Answer>]) -> usize {
-    let mut new = 0;
-    for message in list_items(messages) {
-        if let Some([id, reply]) = as_tuple(message)
-            && let Some(i) = id_index(id, tag)
-            && let Some(slot @ None) = answers.get_mut(i)
-        {
-            *slot = Some(Answer::Reply(reply.clone()));
-            new += 1;
+    let Some([_, ETerm::List(messages)]) = as_tuple(&info) else {
+        return Ok(());
+    };
+    for message in &messages.elements {
+        if let Some([pid, reply]) = as_tuple(message) {
+            for &i in index.get(pid).map_or(&[][..], Vec::as_slice) {
+                if let Some(slot @ None) = answers.get_mut(i) {
+                    *slot = Some(Answer::Reply(reply.clone()));
+                    break;
+                }
+            }
         }
     }
-    new
-}
-
-fn list_items(t: &ETerm) -> &[ETerm] {
-    match t {
-        ETerm::List(l) => &l.elements,
-        _ => &[],
-    }
-}
-
-fn millis(d: Duration) -> ETerm {
-    int(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-/// The index `I` of a reply's `{Tag, I}` for the request tagged `tag`.
-fn id_index(id: &ETerm, tag: u64) -> Option<usize> {
-    match as_tuple(id)? {
-        [ETerm::FixInteger(t), ETerm::FixInteger(i)] if i64::from(t.value) == tag as i64 => {
-            usize::try_from(i.value).ok()
-        }
-        _ => None,
-    }
-}
-
-/// A tag no earlier request of this process used.
-fn next_tag() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed) % (i32::MAX as u64)
+    Ok(())
 }
 
 /// `lists:map(fun erlang:is_process_alive/1, Pids)`.
@@ -299,6 +201,17 @@ fn are_alive(conn: &mut Connection, pids: Vec<ETerm>) -> Result<Vec<bool>, DistE
         }
         _ => vec![true; count],
     })
+}
+
+fn finish(answers: Vec<Option<Answer>>) -> Vec<Answer> {
+    answers
+        .into_iter()
+        .map(|a| a.unwrap_or(Answer::Timeout))
+        .collect()
+}
+
+fn millis(d: Duration) -> ETerm {
+    int(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn list(items: Vec<ETerm>) -> ETerm {

@@ -132,6 +132,9 @@ fn home_cookie() -> Result<String, DistError> {
     Ok(text.trim().to_string())
 }
 
+/// The most parsed snippets kept (the crate evaluates a few dozen distinct ones).
+const MAX_PARSED: usize = 256;
+
 /// The most messages kept for [`Connection::receive`] while calls wait; the oldest go first.
 const MAX_MAILBOX: usize = 1_000_000;
 
@@ -139,6 +142,8 @@ const MAX_MAILBOX: usize = 1_000_000;
 pub struct Connection {
     node: String,
     wire: Wire,
+    /// The node's parse of each snippet evaluated so far: the same code is parsed once.
+    parsed: std::collections::HashMap<String, ETerm>,
     /// Messages to this connection's pid that arrived while a call waited for its reply.
     mailbox: std::collections::VecDeque<ETerm>,
     me: Pid,
@@ -280,6 +285,7 @@ impl Connection {
                 node: node.to_string(),
                 wire,
                 mailbox: std::collections::VecDeque::new(),
+                parsed: std::collections::HashMap::new(),
                 me: Pid::new(me_name.to_string(), 1, 0, creation.get()),
                 next_ref: 1,
                 timeout,
@@ -431,17 +437,16 @@ impl Connection {
     pub fn eval(&mut self, code: &str, bindings: Vec<(&str, ETerm)>) -> Result<ETerm, DistError> {
         // Evaluated inside a fun, so that the answer carries the value only, not every
         // binding the expressions made (erl_eval:exprs returns those too).
-        let body = code.trim_end().trim_end_matches('.');
-        let wrapped = format!("(fun() -> {body} end)().");
-        let scanned = self.call("erl_scan", "string", vec![charlist(&wrapped)])?;
-        let tokens = match as_tuple(&scanned) {
-            Some([ok, tokens, _]) if is_atom(ok, "ok") => tokens.clone(),
-            _ => return Err(self.eval_error("erl_scan:string/1", &scanned)),
-        };
-        let parsed = self.call("erl_parse", "parse_exprs", vec![tokens])?;
-        let exprs = match as_tuple(&parsed) {
-            Some([ok, exprs]) if is_atom(ok, "ok") => exprs.clone(),
-            _ => return Err(self.eval_error("erl_parse:parse_exprs/1", &parsed)),
+        let exprs = match self.parsed.get(code) {
+            Some(exprs) => exprs.clone(),
+            None => {
+                let exprs = self.parse(code)?;
+                if self.parsed.len() >= MAX_PARSED {
+                    self.parsed.clear();
+                }
+                self.parsed.insert(code.to_string(), exprs.clone());
+                exprs
+            }
         };
         let mut bindings = bindings;
         bindings.sort_by(|a, b| a.0.cmp(b.0));
@@ -455,6 +460,22 @@ impl Connection {
         match as_tuple(&value) {
             Some([tag, v, _]) if is_atom(tag, "value") => Ok(v.clone()),
             _ => Err(self.eval_error("erl_eval:exprs/2", &value)),
+        }
+    }
+
+    /// The node's parse of `code` (erl_scan, erl_parse), wrapped in a fun.
+    fn parse(&mut self, code: &str) -> Result<ETerm, DistError> {
+        let body = code.trim_end().trim_end_matches('.');
+        let wrapped = format!("(fun() -> {body} end)().");
+        let scanned = self.call("erl_scan", "string", vec![charlist(&wrapped)])?;
+        let tokens = match as_tuple(&scanned) {
+            Some([ok, tokens, _]) if is_atom(ok, "ok") => tokens.clone(),
+            _ => return Err(self.eval_error("erl_scan:string/1", &scanned)),
+        };
+        let parsed = self.call("erl_parse", "parse_exprs", vec![tokens])?;
+        match as_tuple(&parsed) {
+            Some([ok, exprs]) if is_atom(ok, "ok") => Ok(exprs.clone()),
+            _ => Err(self.eval_error("erl_parse:parse_exprs/1", &parsed)),
         }
     }
 

@@ -25,7 +25,8 @@ pub const MAX_STATE_WORDS: u64 = 20_000;
 /// `[{Mod, Vsn | undefined, Old}]`, `[{Sup, Id, Pid, Mods}]` (release_handler's own list),
 /// `[{Sup, SupMod, Children}]` (`which_children`, one per id), `[{Pid, RegisteredName}]` and
 /// `[{TopSup, App}]`, then `[{Pid, State}]` and `[{Pid, Words}]` (states over the cap, left
-/// on the node). Interpreted code runs once per module, supervisor, top supervisor or
+/// on the node), and `[{Pid, Module}]`, the behaviour processes outside every supervision
+/// tree (by their initial call). Interpreted code runs once per module, supervisor, top supervisor or
 /// millisecond of waiting, never once per process: a node with 100,000 processes is read
 /// with compiled `lists` functions (sorting by supervisor, then taking the top ones off the
 /// front; building and sending the state requests). A worker that is not a `sys` process
@@ -72,6 +73,12 @@ Pids = lists:subtract(lists:filter(fun erlang:is_pid/1,
                       Sups),
 W = length(Pids),
 Collector = spawn(timer, sleep, [WaitMs + 60000]),
+%% Behaviour processes outside every supervision tree: proc_lib processes (with an initial
+%% call) among the processes no supervisor holds; interpreted once per such process only.
+Others = lists:subtract(erlang:processes(), [self(), Collector | Pids ++ Sups]),
+Unsupervised = [{P, M} || P <- Others,
+                          {M, F, _} <- [proc_lib:translate_initial_call(P)],
+                          M =/= proc_lib, F =/= undefined],
 lists:zipwith(fun erlang:send/2, Pids,
               lists:zip3(lists:duplicate(W, system),
                          lists:zip(lists:duplicate(W, Collector), Pids),
@@ -103,7 +110,7 @@ Sizes = lists:map(fun erts_debug:flat_size/1, Replies),
             {[R || {R, S} <- Pairs, S =< MaxWords + 3],
              [{element(1, R), S - 3} || {R, S} <- Pairs, S > MaxWords + 3]}
     end,
-{Current, Modules, Procs, SupSpecs, Names, Tops, States, Large}.
+{Current, Modules, Procs, SupSpecs, Names, Tops, States, Large, Unsupervised}.
 "#;
 
 /// How long the states may take in all, and how long no process may answer before the
@@ -162,8 +169,17 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
         what: "the snapshot".into(),
         reason: "an answer of an unexpected shape".into(),
     };
-    let [current, modules, procs, sups, names, tops, states, large] =
-        as_tuple(&data).ok_or_else(bad)?
+    let [
+        current,
+        modules,
+        procs,
+        sups,
+        names,
+        tops,
+        states,
+        large,
+        unsupervised,
+    ] = as_tuple(&data).ok_or_else(bad)?
     else {
         return Err(bad());
     };
@@ -355,6 +371,37 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
                 Term::atom("process"),
                 Term::atom(name),
                 Term::list(opts),
+            ]),
+        );
+        process_count += 1;
+    }
+    for u in list(unsupervised) {
+        let Some([pid, module]) = as_tuple(u) else {
+            continue;
+        };
+        let (Some(module), text) = (atom_text(module), pid_text(pid)) else {
+            continue;
+        };
+        let Some(vsn) = vsn_of.get(&module) else {
+            continue;
+        };
+        let name = pid_name.get(&text).cloned().unwrap_or(text);
+        comment(
+            &mut out,
+            &format!("{name} is outside every supervision tree"),
+        );
+        line(
+            &mut out,
+            Term::tuple(vec![
+                Term::atom("process"),
+                Term::atom(name),
+                Term::list(vec![Term::tuple(vec![
+                    Term::atom("runs"),
+                    Term::list(vec![Term::tuple(vec![
+                        Term::atom(module),
+                        Term::string(vsn.clone()),
+                    ])]),
+                ])]),
             ]),
         );
         process_count += 1;
