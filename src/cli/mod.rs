@@ -26,6 +26,7 @@ mod make;
 mod node;
 mod node_apply;
 mod node_check;
+mod node_install;
 mod simulate;
 mod translate;
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use relup::node::{ConnectOptions, Connection, DistError, install, snapshot};
+use relup::node::{ConnectOptions, Connection, DistError, snapshot};
 
-use super::json::{self, Problem};
+use super::json;
 use super::{CliError, emit, read_input};
 
 /// Arguments of `relup node`.
@@ -24,7 +24,8 @@ Connects as a hidden node (EPMD on ERL_EPMD_PORT, default 4369; the cookie from 
   relup node check --node NAME@HOST --relup FILE --to VSN [--lib DIR]
       the pre-flight: snapshot, simulate the relup on it, and rehearse every code_change
       the script calls on a scratch node (never the live one) with the new code and copies
-      of the live states; a second snapshot shows the live node unchanged. Exit 1: no go.
+      of the live states; a second snapshot shows the live node unchanged. Exit 1: no go
+      (with several --node, any node's no go).
   relup node apply --node NAME@HOST (--relup FILE | --appup FILE --app FILE) --from VSN
                    [--down] --lib DIR
       run the script through relup's executor on the node, without release_handler (for
@@ -34,7 +35,9 @@ Connects as a hidden node (EPMD on ERL_EPMD_PORT, default 4369; the cookie from 
   relup node install --node NAME@HOST --release VSN [--tar FILE]
       send the tarball into the node's releases/VSN/ (with --tar) and unpack it, then
       check_install_release, install_release, make_permanent; each step timed, the first
-      failure named and explained. Upgrade, downgrade and re-upgrade alike.
+      failure named and explained. Upgrade, downgrade and re-upgrade alike. With several
+      --node: one node at a time, stopping at the first failure; when the relup uses
+      sync_nodes, every node prepared first and install_release on all at once.
 
 Exit status: 0 done, 1 a release_handler step failed, 2 the node could not be reached or
 asked.")]
@@ -45,9 +48,10 @@ pub struct Args {
 
 #[derive(Debug, clap::Args)]
 struct Common {
-    /// The node, `name@host`. `snapshot` and `install` take it several times (a cluster:
-    /// one scenario per node; a rolling install, one node at a time, stopping at the first
-    /// failure with the nodes after it untouched).
+    /// The node, `name@host`. `snapshot`, `check` and `install` take it several times (a
+    /// cluster: one scenario and one pre-flight per node; a rolling install, one node at a
+    /// time, stopping at the first failure with the nodes after it untouched, or all nodes
+    /// together when the relup uses `sync_nodes`).
     #[arg(long, required = true)]
     node: Vec<String>,
     /// The node's cookie (default: ~/.erlang.cookie).
@@ -139,7 +143,7 @@ fn connect(common: &Common) -> Result<Connection, CliError> {
         [node] => connect_to(common, node),
         _ => Err(CliError {
             code: "usage",
-            message: "this command works on one node: give --node once (snapshot and install take several)".into(),
+            message: "this command works on one node: give --node once (snapshot, check and install take several)".into(),
         }),
     }
 }
@@ -221,19 +225,17 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             to,
             lib,
             code_change_timeout,
-        } => {
-            let mut conn = connect(&common)?;
-            super::node_check::run(
-                &mut conn,
-                super::node_check::CheckArgs {
-                    relup,
-                    to,
-                    lib,
-                    code_change_timeout,
-                    json: common.json,
-                },
-            )
-        }
+        } => super::node_check::run(
+            &common.node,
+            |node| connect_to(&common, node),
+            &super::node_check::CheckArgs {
+                relup,
+                to,
+                lib,
+                code_change_timeout,
+                json: common.json,
+            },
+        ),
         Action::Apply {
             common,
             relup,
@@ -260,93 +262,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             tar,
         } => {
             let tar = tar.as_ref().map(|t| read_input(t)).transpose()?;
-            let mut reports = Vec::new();
+            let mut conns = Vec::new();
             for node in &common.node {
-                let mut conn = connect_to(&common, node)?;
-                let report = install(&mut conn, &release, tar.clone()).map_err(node_error)?;
-                let ok = report.ok();
-                reports.push((node.clone(), report));
-                if !ok {
-                    break;
-                }
+                conns.push((node.clone(), connect_to(&common, node)?));
             }
-            let ok = reports.iter().all(|(_, r)| r.ok()) && reports.len() == common.node.len();
-            let untouched: Vec<&String> = common.node.iter().skip(reports.len()).collect();
-            if common.json {
-                let mut errors: Vec<Problem> = reports
-                    .iter()
-                    .flat_map(|(node, r)| {
-                        r.steps.iter().filter(|s| !s.ok).map(move |s| {
-                            Problem::new(
-                                "release_handler",
-                                format!(
-                                    "{node}: {}",
-                                    s.explanation.clone().unwrap_or_else(|| s.result.clone())
-                                ),
-                            )
-                        })
-                    })
-                    .collect();
-                if !untouched.is_empty() {
-                    errors.push(Problem::new(
-                        "stopped",
-                        format!("not attempted after the failure: {untouched:?}"),
-                    ));
-                }
-                let fields = match reports.as_slice() {
-                    [(node, r)] if common.node.len() == 1 => {
-                        json!({"node": node, "release": release, "steps": r.steps})
-                    }
-                    _ => json!({
-                        "release": release,
-                        "nodes": reports.iter().map(|(n, r)| json!({"node": n, "steps": r.steps})).collect::<Vec<_>>(),
-                        "untouched": untouched,
-                    }),
-                };
-                emit(&json::text(&json::document(
-                    "node",
-                    ok,
-                    fields,
-                    &errors,
-                    &[],
-                )))?;
-            } else {
-                let mut text = String::new();
-                for (node, report) in &reports {
-                    for s in &report.steps {
-                        text.push_str(&format!(
-                            "{}\t{}\t{:.1} ms\t{}\n",
-                            s.step,
-                            if s.ok { "ok" } else { "FAILED" },
-                            s.micros as f64 / 1000.0,
-                            s.result
-                        ));
-                        if let Some(why) = &s.explanation {
-                            text.push_str(&format!("  {why}\n"));
-                        }
-                        text.push_str(&format!("{}_us={}\n", s.step, s.micros));
-                    }
-                    text.push_str(&format!(
-                        "release {release} on {node}: {}\n",
-                        if report.ok() {
-                            "installed and permanent"
-                        } else {
-                            "not installed"
-                        }
-                    ));
-                }
-                for node in &untouched {
-                    text.push_str(&format!(
-                        "{node}: untouched (stopped at the first failure)\n"
-                    ));
-                }
-                emit(&text)?;
-            }
-            Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            super::node_install::run(conns, &release, tar, common.json)
         }
     }
 }

@@ -46,8 +46,66 @@ fn default_lib(relup: &Path) -> Option<PathBuf> {
     lib.is_dir().then_some(lib)
 }
 
-/// Runs the check on an open connection.
-pub fn run(conn: &mut Connection, args: CheckArgs) -> Result<ExitCode, CliError> {
+/// One node's check: its verdict, its JSON fields and errors, its text.
+pub struct NodeCheck {
+    /// Go or no go.
+    pub ok: bool,
+    /// The JSON fields of this node.
+    pub fields: serde_json::Value,
+    /// The problems found.
+    pub errors: Vec<Problem>,
+    /// The report a person reads.
+    pub text: String,
+}
+
+/// Runs the check on each node (`connect` opens a connection to one), and prints one report:
+/// a cluster goes only if every node does.
+pub fn run(
+    nodes: &[String],
+    mut connect: impl FnMut(&str) -> Result<Connection, CliError>,
+    args: &CheckArgs,
+) -> Result<ExitCode, CliError> {
+    let mut checks = Vec::new();
+    for node in nodes {
+        let mut conn = connect(node)?;
+        checks.push(check(&mut conn, args)?);
+    }
+    let ok = checks.iter().all(|c| c.ok);
+    if args.json {
+        let errors: Vec<Problem> = checks.iter().flat_map(|c| c.errors.clone()).collect();
+        let fields = match checks.as_mut_slice() {
+            [one] => std::mem::take(&mut one.fields),
+            many => json!({
+                "checks": many.iter_mut().map(|c| std::mem::take(&mut c.fields)).collect::<Vec<_>>()
+            }),
+        };
+        emit(&json::text(&json::document(
+            "node",
+            ok,
+            fields,
+            &errors,
+            &[],
+        )))?;
+    } else {
+        let mut text: String = checks.iter().map(|c| c.text.as_str()).collect();
+        if checks.len() > 1 {
+            text.push_str(&format!(
+                "cluster of {} nodes: {}\n",
+                checks.len(),
+                if ok { "go" } else { "no go" }
+            ));
+        }
+        emit(&text)?;
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The check of one node.
+pub fn check(conn: &mut Connection, args: &CheckArgs) -> Result<NodeCheck, CliError> {
     let node = conn.node().to_string();
     let before = snapshot(conn).map_err(super::node::node_error)?;
     let mut scenario = parse_scenario(&before.scenario, &format!("snapshot of {node}"))?;
@@ -81,12 +139,12 @@ pub fn run(conn: &mut Connection, args: CheckArgs) -> Result<ExitCode, CliError>
     let sim_ok = sim.outcome.is_ok();
     let rehearsal_ok = rehearsal.as_ref().is_none_or(|r| r.ok());
     let ok = sim_ok && rehearsal_ok && unchanged;
-    if args.json {
-        let mut errors = Vec::new();
+    let mut errors = Vec::new();
+    {
         if let Err(e) = &sim.outcome {
             errors.push(Problem::new(
                 "simulation_failed",
-                relup::exec::with_source(e),
+                format!("{node}: {}", relup::exec::with_source(e)),
             ));
         }
         for c in rehearsal
@@ -97,7 +155,7 @@ pub fn run(conn: &mut Connection, args: CheckArgs) -> Result<ExitCode, CliError>
             errors.push(Problem::new(
                 "code_change_failed",
                 format!(
-                    "instruction {}: code_change of {} in {} gives {}: {}",
+                    "{node}: instruction {}: code_change of {} in {} gives {}: {}",
                     c.index, c.module, c.process, c.outcome, c.detail
                 ),
             ));
@@ -105,25 +163,20 @@ pub fn run(conn: &mut Connection, args: CheckArgs) -> Result<ExitCode, CliError>
         if !unchanged {
             errors.push(Problem::new(
                 "node_changed",
-                "the live node's processes or code changed during the check",
+                format!("{node}: the live node's processes or code changed during the check"),
             ));
         }
-        let fields = json!({
-            "node": node,
-            "from": current,
-            "to": args.to,
-            "simulation": super::simulate::document(&sim, &current, &args.to),
-            "rehearsal": rehearsal,
-            "node_unchanged": unchanged,
-        });
-        emit(&json::text(&json::document(
-            "node",
-            ok,
-            fields,
-            &errors,
-            &[],
-        )))?;
-    } else {
+    }
+    let fields = json!({
+        "node": node,
+        "from": current,
+        "to": args.to,
+        "simulation": super::simulate::document(&sim, &current, &args.to),
+        "rehearsal": rehearsal,
+        "node_unchanged": unchanged,
+        "ok": ok,
+    });
+    let text = {
         let mut text = format!(
             "pre-flight of {node}: {} processes snapshotted; {}\n",
             before.processes,
@@ -157,12 +210,13 @@ pub fn run(conn: &mut Connection, args: CheckArgs) -> Result<ExitCode, CliError>
             if unchanged { "yes" } else { "NO" },
             if ok { "go" } else { "no go" }
         ));
-        emit(&text)?;
-    }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+        text
+    };
+    Ok(NodeCheck {
+        ok,
+        fields,
+        errors,
+        text,
     })
 }
 

@@ -5,9 +5,12 @@
 
 use serde::Serialize;
 
+use eetf::Term as ETerm;
+
 use super::dist::{Connection, DistError, as_tuple, atom, binary, bytes_of, charlist, is_atom};
 
-/// The steps, evaluated on the node; returns `[{Step, Ok, Micros, ResultText}]` up to and
+/// The steps of the phases `Phases` (`prepare`: write, unpack, check; `install`;
+/// `permanent`), evaluated on the node; returns `[{Step, Ok, Micros, ResultText}]` up to and
 /// including the first that failed.
 const STEPS: &str = r#"
 IsOk = fun(ok) -> true; ({ok, _}) -> true; ({ok, _, _}) -> true; (_) -> false end,
@@ -25,10 +28,11 @@ Unpack = case Tar of
                            end end},
           {unpack, fun() -> release_handler:unpack_release(Vsn ++ "/" ++ Name) end}]
 end,
-Steps = Unpack ++
-    [{check, fun() -> release_handler:check_install_release(Vsn) end},
-     {install, fun() -> release_handler:install_release(Vsn, [{update_paths, true}]) end},
-     {permanent, fun() -> release_handler:make_permanent(Vsn) end}],
+All = [{prepare, S} || S <- Unpack] ++
+    [{prepare, {check, fun() -> release_handler:check_install_release(Vsn) end}},
+     {install, {install, fun() -> release_handler:install_release(Vsn, [{update_paths, true}]) end}},
+     {permanent, {permanent, fun() -> release_handler:make_permanent(Vsn) end}}],
+Steps = [S || {P, S} <- All, lists:member(P, Phases)],
 Run = fun Run([], Acc) -> lists:reverse(Acc);
           Run([{Step, F} | T], Acc) ->
               {Us, R} = timer:tc(fun() -> try F() catch C:E -> {C, E} end end),
@@ -67,6 +71,11 @@ pub struct InstallReport {
 }
 
 impl InstallReport {
+    /// True when every step ran and succeeded (for the phases run, every step succeeded).
+    pub fn steps_ok(&self) -> bool {
+        self.steps.iter().all(|s| s.ok)
+    }
+
     /// True when every step ran and succeeded.
     pub fn ok(&self) -> bool {
         self.steps
@@ -109,6 +118,29 @@ fn explain(step: &str, result: &str) -> Option<String> {
         .map(|(_, why)| format!("{step}: {why}"))
 }
 
+/// The phases of an install, in order: a cluster whose relup synchronises its nodes
+/// (`sync_nodes`) runs each phase on every node before the next phase, the `install` phase
+/// on all nodes at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Write the tarball (if given), `unpack_release`, `check_install_release`.
+    Prepare,
+    /// `install_release`.
+    Install,
+    /// `make_permanent`.
+    Permanent,
+}
+
+impl Phase {
+    fn atom(self) -> ETerm {
+        atom(match self {
+            Phase::Prepare => "prepare",
+            Phase::Install => "install",
+            Phase::Permanent => "permanent",
+        })
+    }
+}
+
 /// Installs release `vsn` on the node; `tar` is the release tarball to send first (when the
 /// release is not unpacked there yet).
 ///
@@ -120,8 +152,56 @@ pub fn install(
     vsn: &str,
     tar: Option<Vec<u8>>,
 ) -> Result<InstallReport, DistError> {
+    install_phases(
+        conn,
+        vsn,
+        tar,
+        &[Phase::Prepare, Phase::Install, Phase::Permanent],
+    )
+}
+
+/// True when the relup of release `vsn` on the node (unpacked there) holds a `sync_nodes`
+/// instruction: its nodes must then run `install_release` together.
+///
+/// # Errors
+/// A [`DistError`] when the node cannot be asked.
+pub fn uses_sync_nodes(conn: &mut Connection, vsn: &str) -> Result<bool, DistError> {
+    let answer = conn.eval(
+        "Dir = case application:get_env(sasl, releases_dir) of
+                   {ok, D} -> D;
+                   _ -> filename:join(code:root_dir(), \"releases\")
+               end,
+         case file:consult(filename:join([Dir, Vsn, \"relup\"])) of
+             {ok, [{_, Ups, Downs}]} ->
+                 lists:any(fun({_, _, Script}) ->
+                                   lists:any(fun(I) -> element(1, I) =:= sync_nodes end,
+                                             [I || I <- Script, is_tuple(I)])
+                           end, Ups ++ Downs);
+             _ -> false
+         end.",
+        vec![("Vsn", charlist(vsn))],
+    )?;
+    Ok(is_atom(&answer, "true"))
+}
+
+/// Runs the steps of `phases` only (see [`Phase`]).
+///
+/// # Errors
+/// As [`install`].
+pub fn install_phases(
+    conn: &mut Connection,
+    vsn: &str,
+    tar: Option<Vec<u8>>,
+    phases: &[Phase],
+) -> Result<InstallReport, DistError> {
     let tar = tar.map_or_else(|| atom("none"), binary);
-    let answer = conn.eval(STEPS, vec![("Vsn", charlist(vsn)), ("Tar", tar)])?;
+    let phases = ETerm::from(eetf::List::from(
+        phases.iter().map(|p| p.atom()).collect::<Vec<_>>(),
+    ));
+    let answer = conn.eval(
+        STEPS,
+        vec![("Vsn", charlist(vsn)), ("Tar", tar), ("Phases", phases)],
+    )?;
     let steps = match &answer {
         eetf::Term::List(l) => l
             .elements

@@ -38,7 +38,7 @@ Current = case [V || {_, V, _, current} <- Rels] ++ [V || {_, V, _, permanent} <
     [C | _] -> C;
     [] -> "unknown"
 end,
-AppVsn = maps:from_list([{A, V} || {A, _, V} <- application:which_applications()]),
+AppVsn = maps:from_list([{A, V} || {A, _, V} <- application:loaded_applications()]),
 ModVsn = fun(M) ->
     case application:get_application(M) of
         {ok, A} -> maps:get(A, AppVsn, undefined);
@@ -352,6 +352,10 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
                 from_eetf(id),
             ]));
         }
+        // sys:get_state/1 raises on an {error, Reason} reply (a process that does not keep
+        // a state it can give, such as code_server): no state, as with OTP.
+        let state =
+            state.filter(|s| !matches!(as_tuple(s), Some([tag, _]) if is_atom(tag, "error")));
         if let Some(state) = state {
             opts.push(Term::tuple(vec![Term::atom("state"), from_eetf(state)]));
         }
@@ -375,7 +379,14 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
         );
         process_count += 1;
     }
-    for u in list(unsupervised) {
+    let mut outside = list(unsupervised).iter().peekable();
+    if outside.peek().is_some() {
+        comment(
+            &mut out,
+            "behaviour processes outside every supervision tree:",
+        );
+    }
+    for u in outside {
         let Some([pid, module]) = as_tuple(u) else {
             continue;
         };

@@ -4,12 +4,13 @@
 //! point of no return that leaves the node as it was. The node and its epmd are stopped by pid.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use relup::node::{ConnectOptions, Connection};
 
 use crate::common::temp_path;
+use crate::live_release::Spawned;
 
 const APP: &str = r#"-module(ctr_app).
 -behaviour(application).
@@ -39,15 +40,6 @@ handle_cast(_, S) -> {{noreply, S}}.
 
 const APPUP: &str = r#"{"2", [{"1", [{update, ctr_srv, {advanced, []}}]}],
        [{"1", [{update, ctr_srv, {advanced, []}}]}]}."#;
-
-struct Spawned(Child);
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn write_app(lib: &Path, vsn: &str, code_change: &str) {
     let ebin = lib.join(format!("ctr-{vsn}/ebin"));
@@ -125,14 +117,7 @@ code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
         epmd_port: Some(port),
         timeout: Duration::from_secs(20),
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut conn = loop {
-        match Connection::connect(&node, &options) {
-            Ok(c) => break c,
-            Err(e) if Instant::now() > deadline => panic!("{e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    };
+    let mut conn = connect_when_up(&node, &options);
     let look = |conn: &mut Connection| -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -208,6 +193,18 @@ code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
     let _ = conn.call("init", "stop", vec![]);
     drop(conn);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Connects to `node` once it is up (within 60 s).
+pub(crate) fn connect_when_up(node: &str, options: &ConnectOptions) -> Connection {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match Connection::connect(node, options) {
+            Ok(c) => break c,
+            Err(e) if Instant::now() > deadline => panic!("{node}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
 }
 
 /// A private epmd on a free loopback port, stopped by pid when the guard drops.
@@ -298,5 +295,91 @@ fn relup_node_covers_each_node_of_a_cluster_and_rolls_installs() {
         "{out}"
     );
     assert!(out.contains(&format!("{b}: untouched")), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The group requests of the suspension window, at once to a gen_server, a process that is
+/// not a `sys` process and a dead one: `ok`, a timeout (release_handler's `sys:suspend`
+/// times out the same way) and "gone" without waiting for the others. And the snapshot lists
+/// the gen_server, which no supervisor holds, as a process outside every supervision tree.
+#[test]
+#[cfg_attr(
+    not(otp),
+    ignore = "needs Erlang/OTP: escript on PATH (apt-get install erlang-base)"
+)]
+fn group_requests_answer_per_process_and_the_snapshot_lists_unsupervised_behaviours() {
+    use relup::node::broadcast::{Answer, system_request};
+    use relup::node::dist::{atom, charlist};
+    let dir = temp_path("group");
+    let lib = dir.join("lib");
+    write_app(&lib, "1", "code_change(_, S, _) -> {ok, S}.");
+    let (port, _epmd) = private_epmd();
+    let tag = std::process::id();
+    let node = format!("grp_{tag}@localhost");
+    let cookie = format!("group_{tag}");
+    let _node = plain_node(port, &node, &cookie);
+    let options = ConnectOptions {
+        cookie: Some(cookie.clone()),
+        epmd_port: Some(port),
+        timeout: Duration::from_secs(20),
+    };
+    let mut conn = connect_when_up(&node, &options);
+    let pids = conn
+        .eval(
+            "true = code:add_patha(Ebin), ok = application:load(ctr),
+             {ok, Srv} = gen_server:start(ctr_srv, [], []),
+             Plain = spawn(timer, sleep, [infinity]),
+             Dead = spawn(erlang, exit, [normal]),
+             [Srv, Plain, Dead].",
+            vec![(
+                "Ebin",
+                charlist(&lib.join("ctr-1/ebin").display().to_string()),
+            )],
+        )
+        .unwrap();
+    let eetf::Term::List(pids) = pids else {
+        panic!("three pids: {pids}")
+    };
+    let started = Instant::now();
+    let answers = system_request(
+        &mut conn,
+        &pids.elements,
+        &atom("suspend"),
+        Duration::from_millis(500),
+    )
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(
+        answers,
+        vec![Answer::Reply(atom("ok")), Answer::Timeout, Answer::NoProc],
+        "suspend of a gen_server, a plain process and a dead one"
+    );
+    assert!(
+        took < Duration::from_secs(5),
+        "bounded by the timeout: {took:?}"
+    );
+    let resumed = system_request(
+        &mut conn,
+        &pids.elements[..1],
+        &atom("resume"),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(resumed, vec![Answer::Reply(atom("ok"))]);
+
+    let snap = relup::node::snapshot(&mut conn).unwrap();
+    let srv = pids.elements[0].to_string();
+    let number = srv.split('.').nth(1).unwrap_or_default().to_string();
+    assert!(
+        snap.scenario.contains("outside every supervision tree")
+            && !snap.scenario.contains("unknown_system_msg")
+            && snap.scenario.contains(&format!(
+                "{{process,'<0.{number}.0>',[{{runs,[{{ctr_srv,\"1\"}}]}}]}}"
+            )),
+        "{}",
+        snap.scenario
+    );
+    let _ = conn.call("init", "stop", vec![]);
+    drop(conn);
     std::fs::remove_dir_all(&dir).unwrap();
 }

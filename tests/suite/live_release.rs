@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::common::{copy_dir, otp_dir, temp_path};
 
 /// A process of the run, killed by pid when dropped (if it has not exited by then).
-struct Spawned(Child);
+pub(crate) struct Spawned(pub(crate) Child);
 
 impl Drop for Spawned {
     fn drop(&mut self) {
@@ -29,9 +29,9 @@ impl Drop for Spawned {
 /// The run's work directory, node name, cookie and epmd port.
 pub(crate) struct Run {
     pub(crate) dir: PathBuf,
-    node: String,
-    cookie: String,
-    epmd_port: u16,
+    pub(crate) node: String,
+    pub(crate) cookie: String,
+    pub(crate) epmd_port: u16,
 }
 
 impl Run {
@@ -283,14 +283,14 @@ fn generated_appup_upgrades_downgrades_and_reupgrades_the_live_node() {
 
 /// Which appup the 0.2.0 release carries.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Appup {
+pub(crate) enum Appup {
     HandWritten,
     Generated,
 }
 
 /// Builds tally 0.1.0 (its tarball kept) and then 0.2.0 into one rebar3 release root, with
 /// the hand-written or the generated appup; returns (project, root, 0.1.0 tarball).
-fn build_both(run: &Run, appup: Appup) -> (PathBuf, PathBuf, PathBuf) {
+pub(crate) fn build_both(run: &Run, appup: Appup) -> (PathBuf, PathBuf, PathBuf) {
     let demo = otp_dir().join("demo");
     let project = run.dir.join("tally");
 

@@ -21,6 +21,7 @@ mod grammar;
 mod hardening;
 mod json_contract;
 mod live_apply;
+mod live_cluster;
 mod live_node;
 mod live_release;
 mod make_fuzz;
