@@ -315,12 +315,18 @@ fn eval<L: Loader>(
             }
         }
         LowLevel::Suspend { modules } => {
+            // release_handler collects the processes of every module of the instruction
+            // (one get_supervised_procs) before it suspends any: a supervisor suspended for
+            // the first module is not asked for its children again.
+            let mut groups = Vec::with_capacity(modules.len());
             for item in modules {
+                groups.push(loader.processes_using(&item.module)?);
+            }
+            for (item, pids) in modules.iter().zip(groups) {
                 let timeout = options
                     .suspend_timeout
                     .or(item.timeout)
                     .unwrap_or(Timeout::Default);
-                let pids = loader.processes_using(&item.module)?;
                 let results = loader.suspend_group(&pids, timeout);
                 for (pid, result) in pids.into_iter().zip(results) {
                     match result {

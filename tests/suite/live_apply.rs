@@ -208,7 +208,7 @@ pub(crate) fn connect_when_up(node: &str, options: &ConnectOptions) -> Connectio
 }
 
 /// A private epmd on a free loopback port, stopped by pid when the guard drops.
-fn private_epmd() -> (u16, Spawned) {
+pub(crate) fn private_epmd() -> (u16, Spawned) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -226,7 +226,7 @@ fn private_epmd() -> (u16, Spawned) {
 }
 
 /// Starts a plain node (`-sname NAME@localhost`, sasl running) on the private epmd `port`.
-fn plain_node(port: u16, name: &str, cookie: &str) -> Spawned {
+pub(crate) fn plain_node(port: u16, name: &str, cookie: &str) -> Spawned {
     Spawned(
         Command::new("erl")
             .env("ERL_EPMD_PORT", port.to_string())

@@ -27,6 +27,8 @@ mod live_release;
 mod make_fuzz;
 mod plan;
 mod pretty_diff;
+mod real_vs_sim;
+mod real_vs_sim_cases;
 mod relgen;
 pub mod relup_diff;
 mod roundtrip;

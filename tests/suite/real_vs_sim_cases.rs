@@ -1,0 +1,206 @@
+//! The situations `real_vs_sim.rs` runs on real nodes and in the simulator. Each is Erlang
+//! source per application version (the harness adds `-module` and `-vsn`), the setup that
+//! starts it on a node running version 1, the low-level script release_handler evaluates,
+//! what is observed, and the same situation as a scenario file.
+
+/// One situation.
+pub(crate) struct Case {
+    /// A name that says what happens.
+    pub name: &'static str,
+    /// `(application, version, module, source after -module/-vsn)`, an application's
+    /// versions together and in order.
+    pub sources: &'static [(&'static str, &'static str, &'static str, &'static str)],
+    /// Erlang expressions run after each application's first version is on the code path
+    /// (`Lib` is the lib directory); their value must be `ok`.
+    pub setup: &'static str,
+    /// Registered names observed, and whether their state is compared.
+    pub names: &'static [(&'static str, bool)],
+    /// Modules observed.
+    pub modules: &'static [&'static str],
+    /// The low-level script.
+    pub script: &'static str,
+    /// The same situation for the simulator.
+    pub scenario: &'static str,
+}
+
+/// Application `a`: its top supervisor `a_sup` (callback `a_app`) with the gen_server `srv`.
+const A_APP: &str = "-behaviour(application).
+-behaviour(supervisor).
+-export([start/2, stop/1, init/1]).
+start(_, _) -> supervisor:start_link({local, a_sup}, ?MODULE, []).
+stop(_) -> ok.
+init([]) ->
+    {ok, {#{strategy => one_for_one},
+          [#{id => srv, start => {srv, start_link, []}, modules => [srv]}]}}.
+";
+
+/// Version 2 of `a_app`: a second child, `extra`.
+const A_APP_EXTRA: &str = "-behaviour(application).
+-behaviour(supervisor).
+-export([start/2, stop/1, init/1]).
+start(_, _) -> supervisor:start_link({local, a_sup}, ?MODULE, []).
+stop(_) -> ok.
+init([]) ->
+    {ok, {#{strategy => one_for_one},
+          [#{id => srv, start => {srv, start_link, []}, modules => [srv]},
+           #{id => extra, start => {extra, start_link, []}, modules => [extra]}]}}.
+";
+
+/// A gen_server registered as `srv`, state `{st, 1}`, code_change keeps the state.
+const SRV: &str = "-behaviour(gen_server).
+-export([start_link/0, init/1, handle_call/3, handle_cast/2, code_change/3]).
+start_link() -> gen_server:start_link({local, srv}, ?MODULE, [], []).
+init([]) -> {ok, {st, 1}}.
+handle_call(_, _, S) -> {reply, S, S}.
+handle_cast(_, S) -> {noreply, S}.
+code_change(_, S, _) -> {ok, S}.
+";
+
+/// Version 2 of `srv`: code_change from \"1\" adds a field.
+const SRV_2: &str = "-behaviour(gen_server).
+-export([start_link/0, init/1, handle_call/3, handle_cast/2, code_change/3]).
+start_link() -> gen_server:start_link({local, srv}, ?MODULE, [], []).
+init([]) -> {ok, {st, 1, migrated}}.
+handle_call(_, _, S) -> {reply, S, S}.
+handle_cast(_, S) -> {noreply, S}.
+code_change(\"1\", {st, N}, _) -> {ok, {st, N, migrated}}.
+";
+
+/// A gen_server registered as `extra`.
+const EXTRA: &str = "-behaviour(gen_server).
+-export([start_link/0, init/1, handle_call/3, handle_cast/2, code_change/3]).
+start_link() -> gen_server:start_link({local, extra}, ?MODULE, [], []).
+init([]) -> {ok, ready}.
+handle_call(_, _, S) -> {reply, S, S}.
+handle_cast(_, S) -> {noreply, S}.
+code_change(_, S, _) -> {ok, S}.
+";
+
+/// A process looping in a module by local calls only (it stays in the version it started in).
+const LOOPER: &str = "-export([start/0, loop/0]).
+start() -> register(looper, spawn(fun loop/0)), ok.
+loop() -> receive stop -> ok after 50 -> loop() end.
+";
+
+pub(crate) const CASES: &[Case] = &[
+    Case {
+        name: "gen_server keeps its pid and migrates its state",
+        sources: &[
+            ("a", "1", "a_app", A_APP),
+            ("a", "1", "srv", SRV),
+            ("a", "2", "a_app", A_APP),
+            ("a", "2", "srv", SRV_2),
+        ],
+        setup: "application:start(a)",
+        names: &[("a_sup", false), ("srv", true)],
+        modules: &["srv"],
+        script: r#"[{load_object_code,{a,"2",[srv]}},point_of_no_return,{suspend,[srv]},
+            {load,{srv,brutal_purge,brutal_purge}},{code_change,up,[{srv,[]}]},{resume,[srv]}]"#,
+        scenario: concat!(
+            r#"{release, "1"}.
+{module, a_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{supervisor, a_app, "1", [{srv, [srv]}]}.
+{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
+"#,
+            "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
+        ),
+    },
+    Case {
+        name: "a process lingering in the oldest of three versions is killed",
+        sources: &[("b", "1", "m", LOOPER), ("b", "2", "m", LOOPER), ("b", "3", "m", LOOPER)],
+        setup: "ok = m:start(),
+                {module, m} = code:load_abs(filename:join([Lib, \"b-2\", \"ebin\", \"m\"])),
+                ok",
+        names: &[("looper", false)],
+        modules: &["m"],
+        script: r#"[{load_object_code,{b,"3",[m]}},point_of_no_return,
+            {load,{m,brutal_purge,brutal_purge}}]"#,
+        scenario: r#"{release, "2"}.
+{module, m, [{current, "2"}, {old, "1"}]}.
+{process, looper, [{runs, [{m, "1"}]}, {loop, local}]}.
+"#,
+    },
+    Case {
+        name: "a new child spec is not started by the supervisor's code_change",
+        sources: &[
+            ("a", "1", "a_app", A_APP),
+            ("a", "1", "srv", SRV),
+            ("a", "2", "a_app", A_APP_EXTRA),
+            ("a", "2", "extra", EXTRA),
+        ],
+        setup: "application:start(a)",
+        names: &[("a_sup", false), ("srv", true), ("extra", false)],
+        modules: &["a_app", "extra"],
+        script: r#"[{load_object_code,{a,"2",[a_app,extra]}},point_of_no_return,
+            {load,{extra,brutal_purge,brutal_purge}},{suspend,[a_app]},
+            {load,{a_app,brutal_purge,brutal_purge}},{code_change,up,[{a_app,[]}]},
+            {resume,[a_app]}]"#,
+        scenario: concat!(
+            r#"{release, "1"}.
+{module, a_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{supervisor, a_app, "1", [{srv, [srv]}]}.
+{supervisor, a_app, "2", [{srv, [srv]}, {extra, [extra]}]}.
+{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
+"#,
+            "{child_start, extra, [{state, ready}]}.\n"
+        ),
+    },
+    Case {
+        name: "restart_child starts the new child",
+        sources: &[
+            ("a", "1", "a_app", A_APP),
+            ("a", "1", "srv", SRV),
+            ("a", "2", "a_app", A_APP_EXTRA),
+            ("a", "2", "extra", EXTRA),
+        ],
+        setup: "application:start(a)",
+        names: &[("a_sup", false), ("srv", true), ("extra", true)],
+        modules: &["a_app", "extra"],
+        script: r#"[{load_object_code,{a,"2",[a_app,extra]}},point_of_no_return,
+            {load,{extra,brutal_purge,brutal_purge}},{suspend,[a_app]},
+            {load,{a_app,brutal_purge,brutal_purge}},{code_change,up,[{a_app,[]}]},
+            {resume,[a_app]},{apply,{supervisor,restart_child,[a_sup,extra]}}]"#,
+        scenario: concat!(
+            r#"{release, "1"}.
+{module, a_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{supervisor, a_app, "1", [{srv, [srv]}]}.
+{supervisor, a_app, "2", [{srv, [srv]}, {extra, [extra]}]}.
+{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
+"#,
+            "{child_start, extra, [{state, ready}]}.\n"
+        ),
+    },
+    Case {
+        name: "suspend of a supervisor and its worker collects both before suspending",
+        sources: &[
+            ("a", "1", "a_app", A_APP),
+            ("a", "1", "srv", SRV),
+            ("a", "2", "a_app", A_APP),
+            ("a", "2", "srv", SRV_2),
+        ],
+        setup: "application:start(a)",
+        names: &[("a_sup", false), ("srv", true)],
+        modules: &["a_app", "srv"],
+        script: r#"[{load_object_code,{a,"2",[a_app,srv]}},point_of_no_return,
+            {suspend,[a_app,srv]},{load,{a_app,brutal_purge,brutal_purge}},
+            {load,{srv,brutal_purge,brutal_purge}},
+            {code_change,up,[{a_app,[]},{srv,[]}]},{resume,[a_app,srv]}]"#,
+        scenario: concat!(
+            r#"{release, "1"}.
+{module, a_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{supervisor, a_app, "1", [{srv, [srv]}]}.
+{supervisor, a_app, "2", [{srv, [srv]}]}.
+{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
+"#,
+            "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
+        ),
+    },
+];
