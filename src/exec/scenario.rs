@@ -51,6 +51,19 @@ pub enum ChildModules {
     Dynamic,
 }
 
+/// When a supervisor restarts a child that exited (OTP's `restart` of a child spec).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restart {
+    /// Always (OTP's default).
+    #[default]
+    Permanent,
+    /// After an abnormal exit (a kill by a purge is one).
+    Transient,
+    /// Never.
+    Temporary,
+}
+
 /// One process of the scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProcessSpec {
@@ -66,6 +79,14 @@ pub struct ProcessSpec {
     pub child_of: Option<(Atom, Atom)>,
     /// `{top_supervisor, App}`: the root of an application's supervision tree.
     pub top_of: Option<Atom>,
+    /// `{restart, permanent | transient | temporary}` of its child spec (default permanent).
+    pub restart: Restart,
+    /// `{sys, false}`: not a `sys` process (a plain loop): it never answers `sys:suspend`.
+    pub sys: bool,
+    /// `{intensity, MaxR}` of a supervisor: more restarts than this (within the upgrade, which
+    /// is shorter than OTP's default period of 5 s) and it terminates its children and
+    /// itself. OTP's default is 1.
+    pub intensity: u32,
 }
 
 /// A declared state migration of one module's code_change in one direction.
@@ -240,6 +261,9 @@ fn process(name: &Term<'_>, opts: &Term<'_>) -> Result<ProcessSpec, ScenarioErro
         state: None,
         child_of: None,
         top_of: None,
+        restart: Restart::Permanent,
+        sys: true,
+        intensity: 1,
     };
     for o in items(opts, "process options")? {
         match o.as_tuple() {
@@ -262,6 +286,32 @@ fn process(name: &Term<'_>, opts: &Term<'_>) -> Result<ProcessSpec, ScenarioErro
             Some([k, v]) if k.is_atom("state") => p.state = Some(v.clone()),
             Some([k, v]) if k.is_atom("top_supervisor") => {
                 p.top_of = Some(atom(v, "an application")?)
+            }
+            Some([k, v]) if k.is_atom("restart") => {
+                p.restart = match v.as_atom() {
+                    Some("permanent") => Restart::Permanent,
+                    Some("transient") => Restart::Transient,
+                    Some("temporary") => Restart::Temporary,
+                    _ => {
+                        return Err(err(
+                            &v,
+                            format!("restart is permanent, transient or temporary, found {v}"),
+                        ));
+                    }
+                }
+            }
+            Some([k, v]) if k.is_atom("sys") => {
+                p.sys = match v.as_atom() {
+                    Some("true") => true,
+                    Some("false") => false,
+                    _ => return Err(err(v, format!("sys is true or false, found {v}"))),
+                }
+            }
+            Some([k, v]) if k.is_atom("intensity") => {
+                p.intensity = v
+                    .as_int()
+                    .and_then(|i| u32::try_from(i).ok())
+                    .ok_or_else(|| err(v, format!("intensity is a count, found {v}")))?
             }
             Some([k, sup, id]) if k.is_atom("child_of") => {
                 p.child_of = Some((atom(sup, "a supervisor")?, atom(id, "a child id")?))

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use relup::exec::scenario::Scenario;
-use relup::exec::{ExecOptions, SimulatedRuntime, Simulation, simulate};
+use relup::exec::{ExecOptions, SimulatedRuntime, execute};
 use relup::instr::{Instruction, LowLevel, decode_instruction};
 use relup::node::dist::{atom, charlist, tuple};
 use relup::node::snapshot::from_eetf;
@@ -64,45 +64,57 @@ fn script(case: &Case) -> Vec<LowLevel> {
         .collect()
 }
 
-/// The simulator's prediction.
+/// The simulator's prediction: the script executed on the scenario, then (when the case
+/// says so) what `make_permanent` does with the code left unpurged.
 fn simulated(case: &Case) -> Observed {
     let scenario = Scenario::from_terms(&parse_terms(case.scenario).unwrap())
         .unwrap_or_else(|e| panic!("{}: scenario: {e}", case.name));
-    let node = SimulatedRuntime::new(scenario).unwrap();
+    let mut node = SimulatedRuntime::new(scenario).unwrap();
     let initial = node.state().processes.clone();
-    let sim: Simulation = simulate(node, &script(case), None, &ExecOptions::default());
+    let outcome = execute(&script(case), &mut node, &ExecOptions::default());
+    if let (Ok(report), true) = (&outcome, case.make_permanent) {
+        node.make_permanent(&report.unpurged);
+    }
+    let state = node.state();
     let processes = case
         .names
         .iter()
         .map(|&(name, with_state)| {
-            let mut same_name = initial
+            let first = initial
                 .iter()
-                .filter(|(_, p)| p.name.as_str() == name);
-            let first = same_name.next().map(|(pid, _)| *pid);
-            let alive = sim
-                .final_state
+                .find(|(_, p)| p.name.as_str() == name)
+                .map(|(pid, _)| *pid);
+            let alive = state
                 .processes
                 .iter()
                 .filter(|(_, p)| p.name.as_str() == name)
                 .rfind(|(_, p)| !matches!(p.status, relup::exec::sim_types::Status::Dead(_)));
-            let (life, state) = match alive {
+            let (life, shown) = match alive {
                 None => ("dead", "-".to_string()),
                 Some((pid, p)) => (
-                    if Some(*pid) == first { "same" } else { "restarted" },
+                    if Some(*pid) == first {
+                        "same"
+                    } else {
+                        "restarted"
+                    },
                     match (&p.state, with_state) {
                         (Some(s), true) => s.to_string(),
                         _ => "-".to_string(),
                     },
                 ),
             };
-            (name.to_string(), life.to_string(), state)
+            (name.to_string(), life.to_string(), shown)
         })
         .collect();
     let modules = case
         .modules
         .iter()
         .map(|&m| {
-            let l = sim.final_state.modules.iter().find(|(k, _)| k.as_str() == m).map(|(_, l)| l);
+            let l = state
+                .modules
+                .iter()
+                .find(|(k, _)| k.as_str() == m)
+                .map(|(_, l)| l);
             (
                 m.to_string(),
                 l.and_then(|l| l.current.clone())
@@ -112,7 +124,7 @@ fn simulated(case: &Case) -> Observed {
         })
         .collect();
     Observed {
-        outcome: if sim.outcome.is_ok() { "ok" } else { "failed" }.into(),
+        outcome: if outcome.is_ok() { "ok" } else { "failed" }.into(),
         processes,
         modules,
     }
@@ -136,7 +148,11 @@ fn build(case: &Case, lib: &Path) {
         erlc.arg("-o").arg(&ebin);
         for s in case.sources.iter().filter(|s| s.0 == app && s.1 == vsn) {
             let file = ebin.join(format!("{}.erl", s.2));
-            std::fs::write(&file, format!("-module({}).\n-vsn(\"{vsn}\").\n{}", s.2, s.3)).unwrap();
+            std::fs::write(
+                &file,
+                format!("-module({}).\n-vsn(\"{vsn}\").\n{}", s.2, s.3),
+            )
+            .unwrap();
             erlc.arg(&file);
         }
         let out = erlc.output().unwrap();
@@ -240,9 +256,20 @@ fn real(case: &Case, port: u16, lib: &Path, serial: usize) -> Observed {
         .eval(
             "{ok, Toks, _} = erl_scan:string(ScriptText ++ \".\"),
              {ok, Script} = erl_parse:parse_term(Toks),
-             catch release_handler_1:eval_script(Script, [], LibDirs, [], []).",
+             R = (catch release_handler_1:eval_script(Script, [], LibDirs, [], [])),
+             %% release_handler:make_permanent/1 purges the brutal_purge modules left over.
+             case {MakePermanent, R} of
+                 {true, {ok, Unpurged}} ->
+                     [code:purge(M) || {M, brutal_purge} <- Unpurged];
+                 _ -> ok
+             end,
+             R.",
             vec![
                 ("ScriptText", charlist(case.script)),
+                (
+                    "MakePermanent",
+                    atom(if case.make_permanent { "true" } else { "false" }),
+                ),
                 ("LibDirs", eetf::Term::from(eetf::List::from(libs))),
             ],
         )
@@ -303,7 +330,10 @@ fn real(case: &Case, port: u16, lib: &Path, serial: usize) -> Observed {
         .as_tuple()
         .is_some_and(|t| t.first().is_some_and(|f| f.is_atom("ok")));
     if !ok {
-        eprintln!("{}: release_handler_1:eval_script gave {outcome}", case.name);
+        eprintln!(
+            "{}: release_handler_1:eval_script gave {outcome}",
+            case.name
+        );
     }
     Observed {
         outcome: if ok { "ok" } else { "failed" }.into(),

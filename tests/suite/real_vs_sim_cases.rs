@@ -21,6 +21,8 @@ pub(crate) struct Case {
     pub script: &'static str,
     /// The same situation for the simulator.
     pub scenario: &'static str,
+    /// Then `make_permanent`'s purges of the modules left unpurged.
+    pub make_permanent: bool,
 }
 
 /// Application `a`: its top supervisor `a_sup` (callback `a_app`) with the gen_server `srv`.
@@ -82,6 +84,53 @@ start() -> register(looper, spawn(fun loop/0)), ok.
 loop() -> receive stop -> ok after 50 -> loop() end.
 ";
 
+/// Application `c`: top supervisor `c_sup` (callback `c_app`, OTP's default intensity of 1
+/// restart in 5 s) with the plain processes `worker` and `worker2` (module `worker`).
+const C_APP: &str = "-behaviour(application).
+-behaviour(supervisor).
+-export([start/2, stop/1, init/1]).
+start(_, _) -> supervisor:start_link({local, c_sup}, ?MODULE, []).
+stop(_) -> ok.
+init([]) ->
+    {ok, {#{strategy => one_for_one},
+          [#{id => worker, start => {worker, start_link, [worker]}, modules => [worker]},
+           #{id => worker2, start => {worker, start_link, [worker2]}, modules => [worker]}]}}.
+";
+
+/// Version of `c_app` with the one child `worker`.
+const C_APP_ONE: &str = "-behaviour(application).
+-behaviour(supervisor).
+-export([start/2, stop/1, init/1]).
+start(_, _) -> supervisor:start_link({local, c_sup}, ?MODULE, []).
+stop(_) -> ok.
+init([]) ->
+    {ok, {#{strategy => one_for_one},
+          [#{id => worker, start => {worker, start_link, [worker]}, modules => [worker]}]}}.
+";
+
+/// A plain process (not a sys process) looping by local calls, registered under `Name`.
+const WORKER: &str = "-export([start_link/1, loop/0]).
+start_link(Name) -> P = spawn_link(fun loop/0), register(Name, P), {ok, P}.
+loop() -> receive stop -> ok after 50 -> loop() end.
+";
+
+/// Application `d`: top supervisor `d_sup` with one plain process `plain`, restart permanent.
+const D_APP: &str = "-behaviour(application).
+-behaviour(supervisor).
+-export([start/2, stop/1, init/1]).
+start(_, _) -> supervisor:start_link({local, d_sup}, ?MODULE, []).
+stop(_) -> ok.
+init([]) ->
+    {ok, {#{strategy => one_for_one},
+          [#{id => plain, start => {plain, start_link, []}, modules => [plain]}]}}.
+";
+
+/// The plain process of `d`.
+const PLAIN: &str = "-export([start_link/0, loop/0]).
+start_link() -> P = spawn_link(fun loop/0), register(plain, P), {ok, P}.
+loop() -> receive stop -> ok after 50 -> loop() end.
+";
+
 pub(crate) const CASES: &[Case] = &[
     Case {
         name: "gen_server keeps its pid and migrates its state",
@@ -106,10 +155,15 @@ pub(crate) const CASES: &[Case] = &[
 "#,
             "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
         ),
+        make_permanent: false,
     },
     Case {
         name: "a process lingering in the oldest of three versions is killed",
-        sources: &[("b", "1", "m", LOOPER), ("b", "2", "m", LOOPER), ("b", "3", "m", LOOPER)],
+        sources: &[
+            ("b", "1", "m", LOOPER),
+            ("b", "2", "m", LOOPER),
+            ("b", "3", "m", LOOPER),
+        ],
         setup: "ok = m:start(),
                 {module, m} = code:load_abs(filename:join([Lib, \"b-2\", \"ebin\", \"m\"])),
                 ok",
@@ -121,6 +175,7 @@ pub(crate) const CASES: &[Case] = &[
 {module, m, [{current, "2"}, {old, "1"}]}.
 {process, looper, [{runs, [{m, "1"}]}, {loop, local}]}.
 "#,
+        make_permanent: false,
     },
     Case {
         name: "a new child spec is not started by the supervisor's code_change",
@@ -148,6 +203,7 @@ pub(crate) const CASES: &[Case] = &[
 "#,
             "{child_start, extra, [{state, ready}]}.\n"
         ),
+        make_permanent: false,
     },
     Case {
         name: "restart_child starts the new child",
@@ -175,6 +231,7 @@ pub(crate) const CASES: &[Case] = &[
 "#,
             "{child_start, extra, [{state, ready}]}.\n"
         ),
+        make_permanent: false,
     },
     Case {
         name: "suspend of a supervisor and its worker collects both before suspending",
@@ -202,5 +259,75 @@ pub(crate) const CASES: &[Case] = &[
 "#,
             "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
         ),
+        make_permanent: false,
+    },
+    Case {
+        name: "a purge that kills a supervised child: the supervisor restarts it",
+        sources: &[
+            ("c", "1", "c_app", C_APP_ONE),
+            ("c", "1", "worker", WORKER),
+            ("c", "2", "worker", WORKER),
+        ],
+        setup: "application:start(c)",
+        names: &[("c_sup", false), ("worker", false)],
+        modules: &["worker"],
+        script: r#"[{load_object_code,{c,"2",[worker]}},point_of_no_return,
+            {load,{worker,brutal_purge,brutal_purge}},{purge,[worker]}]"#,
+        scenario: r#"{release, "1"}.
+{module, c_app, [{current, "1"}]}.
+{module, worker, [{current, "1"}]}.
+{supervisor, c_app, "1", [{worker, [worker]}]}.
+{process, c_sup, [{runs, [{c_app, "1"}]}, {top_supervisor, c}]}.
+{process, worker, [{runs, [{worker, "1"}]}, {child_of, c_sup, worker}, {loop, local},
+                   {sys, false}]}.
+"#,
+        make_permanent: false,
+    },
+    Case {
+        name: "purge kills past the restart intensity: the supervisor terminates its tree",
+        sources: &[
+            ("c", "1", "c_app", C_APP),
+            ("c", "1", "worker", WORKER),
+            ("c", "2", "worker", WORKER),
+        ],
+        setup: "application:start(c)",
+        names: &[("c_sup", false), ("worker", false), ("worker2", false)],
+        modules: &["worker"],
+        script: r#"[{load_object_code,{c,"2",[worker]}},point_of_no_return,
+            {load,{worker,brutal_purge,brutal_purge}},{purge,[worker]}]"#,
+        scenario: r#"{release, "1"}.
+{module, c_app, [{current, "1"}]}.
+{module, worker, [{current, "1"}]}.
+{supervisor, c_app, "1", [{worker, [worker]}, {worker2, [worker]}]}.
+{process, c_sup, [{runs, [{c_app, "1"}]}, {top_supervisor, c}]}.
+{process, worker, [{runs, [{worker, "1"}]}, {child_of, c_sup, worker}, {loop, local},
+                   {sys, false}]}.
+{process, worker2, [{runs, [{worker, "1"}]}, {child_of, c_sup, worker2}, {loop, local},
+                    {sys, false}]}.
+"#,
+        make_permanent: false,
+    },
+    Case {
+        name: "a supervised process that is not a sys process: suspend times out, make_permanent kills it, its supervisor restarts it",
+        sources: &[
+            ("d", "1", "d_app", D_APP),
+            ("d", "1", "plain", PLAIN),
+            ("d", "2", "plain", PLAIN),
+        ],
+        setup: "application:start(d)",
+        names: &[("d_sup", false), ("plain", false)],
+        modules: &["plain"],
+        script: r#"[{load_object_code,{d,"2",[plain]}},point_of_no_return,
+            {suspend,[{plain,300}]},{load,{plain,brutal_purge,brutal_purge}},
+            {code_change,up,[{plain,[]}]},{resume,[plain]}]"#,
+        scenario: r#"{release, "1"}.
+{module, d_app, [{current, "1"}]}.
+{module, plain, [{current, "1"}]}.
+{supervisor, d_app, "1", [{plain, [plain]}]}.
+{process, d_sup, [{runs, [{d_app, "1"}]}, {top_supervisor, d}]}.
+{process, plain, [{runs, [{plain, "1"}]}, {child_of, d_sup, plain}, {loop, local},
+                  {sys, false}]}.
+"#,
+        make_permanent: true,
     },
 ];

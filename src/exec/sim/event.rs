@@ -162,7 +162,18 @@ pub enum EventKind {
         /// `not_found` (no such child spec) or `running`.
         reason: &'static str,
     },
-    /// A supervisor restarts a child stopped by the script (`start`).
+    /// A supervisor restarted children more often than its intensity allows and terminated
+    /// them and itself.
+    SupervisorGaveUp {
+        /// The supervisor.
+        pid: Pid,
+        /// Its name.
+        name: Atom,
+        /// The restarts it made.
+        restarts: u32,
+    },
+    /// A supervisor restarts a child: one stopped by the script (`start`), or one a purge
+    /// killed (by its restart type).
     ChildRestarted {
         /// The supervisor.
         supervisor: String,
@@ -329,6 +340,14 @@ impl fmt::Display for EventKind {
                 id,
                 pid,
             } => write!(f, "supervisor {supervisor} restarts child {id} as {pid}"),
+            SupervisorGaveUp {
+                pid,
+                name,
+                restarts,
+            } => write!(
+                f,
+                "supervisor {name} ({pid}) reached its restart intensity ({restarts} restarts): it terminates its children and itself"
+            ),
             ChildTerminated {
                 supervisor,
                 id,

@@ -66,6 +66,10 @@ pub struct SimulatedRuntime {
     index: usize,
     next_pid: u32,
     windows: BTreeMap<(Pid, Atom), (usize, String, String)>,
+    /// Restarts each supervisor made during the upgrade (against its intensity).
+    restarts: BTreeMap<Pid, u32>,
+    /// Children killed while their supervisor was suspended: `(supervisor, id, loop)`.
+    pending_restarts: Vec<(Pid, Atom, LoopKind)>,
 }
 
 impl SimulatedRuntime {
@@ -166,7 +170,21 @@ impl SimulatedRuntime {
             index: 0,
             next_pid,
             windows: BTreeMap::new(),
+            restarts: BTreeMap::new(),
+            pending_restarts: Vec::new(),
         })
+    }
+
+    /// What `release_handler:make_permanent/1` does to the code the script left unpurged:
+    /// `code:purge/1` of each `brutal_purge` module, which kills the processes still in
+    /// its old code (and their supervisors restart them). `soft_purge` modules stay (the
+    /// release handler retries them on a timer).
+    pub fn make_permanent(&mut self, unpurged: &[(Atom, crate::instr::PurgeMethod)]) {
+        for (module, method) in unpurged {
+            if *method == crate::instr::PurgeMethod::BrutalPurge {
+                let _ = self.purge(module);
+            }
+        }
     }
 
     /// Injects a fault.
@@ -257,6 +275,7 @@ impl SimulatedRuntime {
                 version: version.to_string(),
             });
             self.kill(*pid, &format!("killed: purged {module} {version}"));
+            self.child_died(*pid);
         }
         !victims.is_empty()
     }

@@ -197,7 +197,15 @@ impl Loader for SimulatedRuntime {
     }
 
     fn suspend(&mut self, pid: Pid, _timeout: Timeout) -> Result<(), SimError> {
-        if self.faulted(|f| *f == Fault::Timeout(self.index)) {
+        // A process that is not a sys process never answers sys:suspend: the call times out
+        // (release_handler goes on without it).
+        let not_sys = self
+            .state
+            .processes
+            .get(&pid)
+            .and_then(|p| self.spec_named(&p.name))
+            .is_some_and(|s| !s.sys);
+        if not_sys || self.faulted(|f| *f == Fault::Timeout(self.index)) {
             let name = self.name(pid);
             self.event(EventKind::SuspendTimeout {
                 pid,
@@ -353,6 +361,7 @@ impl Loader for SimulatedRuntime {
         p.status = Status::Running;
         let name = p.name.clone();
         self.event(EventKind::Resume { pid, name });
+        self.supervisor_resumed(pid);
         Ok(())
     }
 

@@ -54,6 +54,87 @@ impl SimulatedRuntime {
         Ok(pid)
     }
 
+    /// The scenario's description of the process named `name` (restarted processes keep
+    /// their name).
+    pub(super) fn spec_named(&self, name: &Atom) -> Option<&crate::exec::scenario::ProcessSpec> {
+        self.scenario.processes.iter().find(|p| &p.name == name)
+    }
+
+    /// A supervised process died abnormally (a purge killed it): its supervisor restarts it
+    /// by its restart type, at once if the supervisor runs, or when it is resumed (a
+    /// suspended supervisor handles the exit afterwards).
+    pub(super) fn child_died(&mut self, pid: Pid) {
+        let Some(p) = self.state.processes.get(&pid).cloned() else {
+            return;
+        };
+        let Some((sup, id)) = p.child_of.clone() else {
+            return;
+        };
+        let restart = self
+            .spec_named(&p.name)
+            .map(|s| s.restart)
+            .unwrap_or_default();
+        if restart == crate::exec::scenario::Restart::Temporary {
+            return;
+        }
+        match self.state.processes.get(&sup).map(|s| s.status.clone()) {
+            Some(Status::Running) => self.restart_after_exit(sup, &id, p.loop_kind),
+            Some(Status::Suspended) => self.pending_restarts.push((sup, id, p.loop_kind)),
+            _ => {}
+        }
+    }
+
+    /// The restarts a supervisor owes, now that it runs again.
+    pub(super) fn supervisor_resumed(&mut self, sup: Pid) {
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_restarts)
+            .into_iter()
+            .partition(|(s, _, _)| *s == sup);
+        self.pending_restarts = later;
+        for (sup, id, loop_kind) in now {
+            self.restart_after_exit(sup, &id, loop_kind);
+        }
+    }
+
+    /// One restart, counted against the supervisor's intensity: past it the supervisor
+    /// terminates its children and itself (`reached_max_restart_intensity`).
+    fn restart_after_exit(&mut self, sup: Pid, id: &Atom, loop_kind: LoopKind) {
+        let count = {
+            let c = self.restarts.entry(sup).or_insert(0);
+            *c += 1;
+            *c
+        };
+        let sup_name = self.name(sup);
+        let intensity = self.spec_named(&sup_name).map_or(1, |s| s.intensity);
+        if count > intensity {
+            let children: Vec<Pid> = self
+                .state
+                .supervisors
+                .get(&sup)
+                .map(|specs| specs.iter().filter_map(|c| c.pid).collect())
+                .unwrap_or_default();
+            for child in children {
+                self.kill(child, "shutdown");
+            }
+            self.kill(sup, "reached_max_restart_intensity");
+            self.event(EventKind::SupervisorGaveUp {
+                pid: sup,
+                name: sup_name,
+                restarts: count,
+            });
+            return;
+        }
+        if let Ok(pid) = self.start_child(sup, id) {
+            if let Some(p) = self.state.processes.get_mut(&pid) {
+                p.loop_kind = loop_kind;
+            }
+            self.event(EventKind::ChildRestarted {
+                supervisor: sup_name.to_string(),
+                id: id.clone(),
+                pid,
+            });
+        }
+    }
+
     pub(super) fn pid_named(&self, name: &Term<'_>) -> Option<Pid> {
         let n = name.as_atom()?;
         self.alive()
