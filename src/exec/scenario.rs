@@ -294,7 +294,7 @@ fn process(name: &Term<'_>, opts: &Term<'_>) -> Result<ProcessSpec, ScenarioErro
                     Some("temporary") => Restart::Temporary,
                     _ => {
                         return Err(err(
-                            &v,
+                            v,
                             format!("restart is permanent, transient or temporary, found {v}"),
                         ));
                     }
