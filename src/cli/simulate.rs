@@ -59,16 +59,25 @@ pub(crate) fn new_supervisor_specs(
             continue;
         };
         for m in modules {
+            let beam_file =
+                relup::plan::ebin_dir(lib, application.as_str(), &vsn).join(format!("{m}.beam"));
+            let beam = std::fs::read(&beam_file)
+                .ok()
+                .and_then(|b| relup::Beam::parse(&b).ok());
+            // The new code's -vsn, which a downgrade's code_change is given.
+            if let Some(module_vsn) = beam.as_ref().and_then(beam_vsn) {
+                scenario
+                    .module_vsns
+                    .entry((m.clone(), vsn.clone()))
+                    .or_insert(module_vsn);
+            }
             let is_supervisor = scenario.supervisors.keys().any(|(sm, _)| sm == m);
             if !is_supervisor || scenario.supervisors.contains_key(&(m.clone(), vsn.clone())) {
                 continue;
             }
-            let beam =
-                relup::plan::ebin_dir(lib, application.as_str(), &vsn).join(format!("{m}.beam"));
-            let Some(children) = std::fs::read(&beam)
-                .ok()
-                .and_then(|b| relup::Beam::parse(&b).ok())
-                .and_then(|b| relup::appup::child_specs::supervisor_info(&b).children)
+            let Some(children) = beam
+                .as_ref()
+                .and_then(|b| relup::appup::child_specs::supervisor_info(b).children)
             else {
                 continue;
             };
@@ -81,6 +90,26 @@ pub(crate) fn new_supervisor_specs(
                 .collect();
             scenario.supervisors.insert((m.clone(), vsn.clone()), specs);
         }
+    }
+}
+
+/// A beam's `-vsn` as release_handler reads it (`release_handler_1:get_vsn/1`): a string
+/// whole, else the one element of the list (the default is the MD5 as an integer).
+fn beam_vsn(beam: &relup::Beam) -> Option<relup::Term<'static>> {
+    let attrs = beam.attributes().ok()??;
+    let vsn = attrs
+        .list_items()?
+        .iter()
+        .find_map(|a| match a.to_term().as_tuple() {
+            Some([k, v]) if k.is_atom("vsn") => Some(v.clone().into_owned()),
+            _ => None,
+        })?;
+    if vsn.as_charlist().is_some() {
+        return Some(vsn);
+    }
+    match vsn.list_items()?.as_slice() {
+        [one] => Some(one.to_term().into_owned()),
+        _ => Some(vsn),
     }
 }
 

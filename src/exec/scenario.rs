@@ -121,6 +121,10 @@ pub struct Scenario {
     pub calls: BTreeMap<Atom, Vec<Atom>>,
     /// Modules whose data format differs between versions.
     pub data_format_changes: Vec<Atom>,
+    /// `{module_vsn, Module, AppVsn, Vsn}`: the `-vsn` attribute of Module in that version of
+    /// its application (release_handler hands it to `code_change`; without it the
+    /// simulator assumes the application's version).
+    pub module_vsns: BTreeMap<(Atom, String), Term<'static>>,
 }
 
 /// A scenario term that does not have the documented shape.
@@ -246,6 +250,12 @@ impl Scenario {
                         .insert(atom(m, "a module")?, atoms(callees, "called modules")?);
                 }
                 ("data_format_changes", [mods]) => s.data_format_changes = atoms(mods, "modules")?,
+                ("module_vsn", [m, app_vsn, vsn]) => {
+                    s.module_vsns.insert(
+                        (atom(m, "a module")?, string(app_vsn, "a version")?),
+                        vsn.clone().into_owned(),
+                    );
+                }
                 _ => return Err(err(t, format!("unknown scenario term {t}"))),
             }
         }

@@ -22,7 +22,7 @@ pub const MAX_STATE_WORDS: u64 = 20_000;
 
 /// The gathering, evaluated on the node. Returns
 /// `{Current, Modules, Procs, Sups, Names, Tops}`: the release running,
-/// `[{Mod, Vsn | undefined, Old}]`, `[{Sup, Id, Pid, Mods}]` (release_handler's own list),
+/// `[{Mod, Vsn | undefined, Old, ModuleVsn}]`, `[{Sup, Id, Pid, Mods}]` (release_handler's own list),
 /// `[{Sup, SupMod, Children}]` (`which_children`, one per id), `[{Pid, RegisteredName}]` and
 /// `[{TopSup, App}]`, then `[{Pid, State}]` and `[{Pid, Words}]` (states over the cap, left
 /// on the node), and `[{Pid, Module}]`, the behaviour processes outside every supervision
@@ -45,7 +45,18 @@ ModVsn = fun(M) ->
         undefined -> undefined
     end
 end,
-Modules = [{M, ModVsn(M), erlang:check_old_code(M)} || {M, _} <- code:all_loaded()],
+%% Each module's own -vsn as release_handler_1:get_vsn/1 reads it (code_change is given it).
+AttrVsn = fun(M) ->
+    case lists:keyfind(vsn, 1, erlang:get_module_info(M, attributes)) of
+        {vsn, V} ->
+            case is_list(V) andalso io_lib:printable_list(V) of
+                true -> V;
+                false -> case V of [T] -> T; _ -> V end
+            end;
+        false -> undefined
+    end
+end,
+Modules = [{M, ModVsn(M), erlang:check_old_code(M), AttrVsn(M)} || {M, _} <- code:all_loaded()],
 Procs = release_handler_1:get_supervised_procs(),
 %% Term order puts the atom undefined (a top supervisor's parent) before every pid.
 BySup = lists:keysort(1, Procs),
@@ -206,7 +217,7 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
     let mut old: Vec<String> = Vec::new();
     let mut module_count = 0;
     for m in list(modules) {
-        let Some([name, vsn, has_old]) = as_tuple(m) else {
+        let Some([name, vsn, has_old, attr_vsn]) = as_tuple(m) else {
             continue;
         };
         let (Some(name), Some(vsn)) = (
@@ -231,6 +242,17 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
                 Term::list(opts),
             ]),
         );
+        if !is_atom(attr_vsn, "undefined") {
+            line(
+                &mut out,
+                Term::tuple(vec![
+                    Term::atom("module_vsn"),
+                    Term::atom(name.clone()),
+                    Term::string(vsn.clone()),
+                    from_eetf(attr_vsn),
+                ]),
+            );
+        }
         vsn_of.insert(name, vsn);
         module_count += 1;
     }

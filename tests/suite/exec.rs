@@ -174,7 +174,7 @@ fn downgrade_runs_dynamic_code_change_before_the_load_and_static_after() {
     assert!(
         sim.events
             .iter()
-            .any(|e| matches!(&e.kind, EventKind::CodeChange { vsn, .. } if vsn == "{down,1}"))
+            .any(|e| matches!(&e.kind, EventKind::CodeChange { vsn, .. } if vsn == "{down,\"1\"}"))
     );
 }
 

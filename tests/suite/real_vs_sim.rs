@@ -148,11 +148,13 @@ fn build(case: &Case, lib: &Path) {
         erlc.arg("-o").arg(&ebin);
         for s in case.sources.iter().filter(|s| s.0 == app && s.1 == vsn) {
             let file = ebin.join(format!("{}.erl", s.2));
-            std::fs::write(
-                &file,
-                format!("-module({}).\n-vsn(\"{vsn}\").\n{}", s.2, s.3),
-            )
-            .unwrap();
+            // A source that sets its own -vsn keeps it; the others get the application's.
+            let vsn_attr = if s.3.contains("-vsn(") {
+                String::new()
+            } else {
+                format!("-vsn(\"{vsn}\").\n")
+            };
+            std::fs::write(&file, format!("-module({}).\n{vsn_attr}{}", s.2, s.3)).unwrap();
             erlc.arg(&file);
         }
         let out = erlc.output().unwrap();

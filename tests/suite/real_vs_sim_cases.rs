@@ -131,6 +131,29 @@ start_link() -> P = spawn_link(fun loop/0), register(plain, P), {ok, P}.
 loop() -> receive stop -> ok after 50 -> loop() end.
 ";
 
+/// `srv` with its own `-vsn`, \"srv-a\"; code_change keeps the state.
+const SRV_VSN_A: &str = "-vsn(\"srv-a\").
+-behaviour(gen_server).
+-export([start_link/0, init/1, handle_call/3, handle_cast/2, code_change/3]).
+start_link() -> gen_server:start_link({local, srv}, ?MODULE, [], []).
+init([]) -> {ok, {st, 1}}.
+handle_call(_, _, S) -> {reply, S, S}.
+handle_cast(_, S) -> {noreply, S}.
+code_change(_, S, _) -> {ok, S}.
+";
+
+/// `srv` with `-vsn(\"srv-b\")`: code_change puts the version it is given into the state.
+const SRV_VSN_B: &str = "-vsn(\"srv-b\").
+-behaviour(gen_server).
+-export([start_link/0, init/1, handle_call/3, handle_cast/2, code_change/3]).
+start_link() -> gen_server:start_link({local, srv}, ?MODULE, [], []).
+init([]) -> {ok, {st, 1, init}}.
+handle_call(_, _, S) -> {reply, S, S}.
+handle_cast(_, S) -> {noreply, S}.
+code_change({down, Vsn}, {st, N, _}, _) -> {ok, {st, N, {down, Vsn}}};
+code_change(Vsn, {st, N}, _) -> {ok, {st, N, Vsn}}.
+";
+
 pub(crate) const CASES: &[Case] = &[
     Case {
         name: "gen_server keeps its pid and migrates its state",
@@ -329,5 +352,60 @@ pub(crate) const CASES: &[Case] = &[
                   {sys, false}]}.
 "#,
         make_permanent: true,
+    },
+    Case {
+        name: "code_change is given the module's own -vsn on upgrade",
+        sources: &[
+            ("a", "1", "a_app", A_APP),
+            ("a", "1", "srv", SRV_VSN_A),
+            ("a", "2", "a_app", A_APP),
+            ("a", "2", "srv", SRV_VSN_B),
+        ],
+        setup: "application:start(a)",
+        names: &[("srv", true)],
+        modules: &[],
+        script: r#"[{load_object_code,{a,"2",[srv]}},point_of_no_return,{suspend,[srv]},
+            {load,{srv,brutal_purge,brutal_purge}},{code_change,up,[{srv,[]}]},{resume,[srv]}]"#,
+        scenario: concat!(
+            r#"{release, "1"}.
+{module, a_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{module_vsn, srv, "1", "srv-a"}.
+{module_vsn, srv, "2", "srv-b"}.
+{supervisor, a_app, "1", [{srv, [srv]}]}.
+{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
+"#,
+            "{migration, srv, up, {st, '$1'}, {st, '$1', '$vsn'}}.\n"
+        ),
+        make_permanent: false,
+    },
+    Case {
+        name: "code_change is given {down, the -vsn of the module loaded} on downgrade",
+        sources: &[
+            ("a", "2", "a_app", A_APP),
+            ("a", "2", "srv", SRV_VSN_B),
+            ("a", "1", "a_app", A_APP),
+            ("a", "1", "srv", SRV_VSN_A),
+        ],
+        setup: "application:start(a)",
+        names: &[("srv", true)],
+        modules: &[],
+        script: r#"[{load_object_code,{a,"1",[srv]}},point_of_no_return,{suspend,[srv]},
+            {code_change,down,[{srv,[]}]},{load,{srv,brutal_purge,brutal_purge}},
+            {resume,[srv]}]"#,
+        scenario: concat!(
+            r#"{release, "2"}.
+{module, a_app, [{current, "2"}]}.
+{module, srv, [{current, "2"}]}.
+{module_vsn, srv, "1", "srv-a"}.
+{module_vsn, srv, "2", "srv-b"}.
+{supervisor, a_app, "2", [{srv, [srv]}]}.
+{process, a_sup, [{runs, [{a_app, "2"}]}, {top_supervisor, a}]}.
+{process, srv, [{runs, [{srv, "2"}]}, {child_of, a_sup, srv}, {state, {st, 1, init}}]}.
+"#,
+            "{migration, srv, down, {st, '$1', '_'}, {st, '$1', '$vsn'}}.\n"
+        ),
+        make_permanent: false,
     },
 ];

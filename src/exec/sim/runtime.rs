@@ -289,6 +289,26 @@ impl Loader for SimulatedRuntime {
         } else {
             let up = mode == Mode::Up;
             let old_state = p.state.clone().unwrap_or_else(|| Term::atom("undefined"));
+            let target = if up {
+                current.clone()
+            } else {
+                self.staged.get(module).cloned().unwrap_or_default()
+            };
+            // What release_handler hands code_change: the -vsn of the module loaded before
+            // (up) or {down, the -vsn of the one loaded now} (down); the application's
+            // version where the scenario does not declare the module's.
+            let module_vsn = |app_vsn: &str| {
+                self.scenario
+                    .module_vsns
+                    .get(&(module.clone(), app_vsn.to_string()))
+                    .cloned()
+                    .unwrap_or_else(|| Term::string(app_vsn.to_string()))
+            };
+            let vsn_term = if up {
+                module_vsn(&p.runs.get(module).cloned().unwrap_or_default())
+            } else {
+                Term::tuple(vec![Term::atom("down"), module_vsn(&target)])
+            };
             let matched = self
                 .scenario
                 .migrations
@@ -296,7 +316,11 @@ impl Loader for SimulatedRuntime {
                 .filter(|m| &m.module == module && m.mode == mode)
                 .find_map(|m| {
                     let mut b = BTreeMap::new();
-                    match_pattern(&m.pattern, &old_state, &mut b).then_some((m, b))
+                    match_pattern(&m.pattern, &old_state, &mut b).then(|| {
+                        // '$vsn' in a result is the version code_change is given.
+                        b.insert("$vsn".to_string(), vsn_term.clone());
+                        (m, b)
+                    })
                 });
             if let Some((m, b)) = &matched {
                 let terms = substituted_size(&m.result, b);
@@ -321,16 +345,7 @@ impl Loader for SimulatedRuntime {
                     },
                 );
             };
-            let target = if up {
-                current.clone()
-            } else {
-                self.staged.get(module).cloned().unwrap_or_default()
-            };
-            let vsn_arg = if up {
-                p.runs.get(module).cloned().unwrap_or_default()
-            } else {
-                format!("{{down,{target}}}")
-            };
+            let vsn_arg = vsn_term.to_string();
             self.event(EventKind::CodeChange {
                 module: module.clone(),
                 pid,
