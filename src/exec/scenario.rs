@@ -83,6 +83,9 @@ pub struct ProcessSpec {
     pub restart: Restart,
     /// `{sys, false}`: not a `sys` process (a plain loop): it never answers `sys:suspend`.
     pub sys: bool,
+    /// `{behaviour, gen_event}`: answers release_handler's `get_modules` (needed for a child
+    /// declared with `modules = dynamic`); any other behaviour (the default) does not.
+    pub answers_get_modules: bool,
     /// `{intensity, MaxR}` of a supervisor: more restarts than this (within the upgrade, which
     /// is shorter than OTP's default period of 5 s) and it terminates its children and
     /// itself. OTP's default is 1.
@@ -273,6 +276,7 @@ fn process(name: &Term<'_>, opts: &Term<'_>) -> Result<ProcessSpec, ScenarioErro
         top_of: None,
         restart: Restart::Permanent,
         sys: true,
+        answers_get_modules: false,
         intensity: 1,
     };
     for o in items(opts, "process options")? {
@@ -316,6 +320,9 @@ fn process(name: &Term<'_>, opts: &Term<'_>) -> Result<ProcessSpec, ScenarioErro
                     Some("false") => false,
                     _ => return Err(err(v, format!("sys is true or false, found {v}"))),
                 }
+            }
+            Some([k, v]) if k.is_atom("behaviour") => {
+                p.answers_get_modules = atom(v, "a behaviour")?.as_str() == "gen_event";
             }
             Some([k, v]) if k.is_atom("intensity") => {
                 p.intensity = v

@@ -154,6 +154,42 @@ code_change({down, Vsn}, {st, N, _}, _) -> {ok, {st, N, {down, Vsn}}};
 code_change(Vsn, {st, N}, _) -> {ok, {st, N, Vsn}}.
 ";
 
+/// Application `g`: top supervisor `g_sup` with `srv` and a child declared with
+/// `modules => dynamic`: the gen_server `dyn` (module `srv` registered as `dyn`).
+const G_APP_GEN_SERVER: &str = "-behaviour(application).
+-behaviour(supervisor).
+-export([start/2, stop/1, init/1]).
+start(_, _) -> supervisor:start_link({local, g_sup}, ?MODULE, []).
+stop(_) -> ok.
+init([]) ->
+    {ok, {#{strategy => one_for_one},
+          [#{id => srv, start => {srv, start_link, []}, modules => [srv]},
+           #{id => dyn, start => {gen_server, start_link, [{local, dyn}, dyn, [], []]},
+             modules => dynamic}]}}.
+";
+
+/// Application `g` with a gen_event manager `evm` as its dynamic child instead.
+const G_APP_GEN_EVENT: &str = "-behaviour(application).
+-behaviour(supervisor).
+-export([start/2, stop/1, init/1]).
+start(_, _) -> supervisor:start_link({local, g_sup}, ?MODULE, []).
+stop(_) -> ok.
+init([]) ->
+    {ok, {#{strategy => one_for_one},
+          [#{id => srv, start => {srv, start_link, []}, modules => [srv]},
+           #{id => evm, start => {gen_event, start_link, [{local, evm}]},
+             modules => dynamic}]}}.
+";
+
+/// The gen_server `dyn`.
+const DYN: &str = "-behaviour(gen_server).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
+init([]) -> {ok, idle}.
+handle_call(_, _, S) -> {reply, S, S}.
+handle_cast(_, S) -> {noreply, S}.
+handle_info(_, S) -> {noreply, S}.
+";
+
 pub(crate) const CASES: &[Case] = &[
     Case {
         name: "gen_server keeps its pid and migrates its state",
@@ -405,6 +441,58 @@ pub(crate) const CASES: &[Case] = &[
 {process, srv, [{runs, [{srv, "2"}]}, {child_of, a_sup, srv}, {state, {st, 1, init}}]}.
 "#,
             "{migration, srv, down, {st, '$1', '_'}, {st, '$1', '$vsn'}}.\n"
+        ),
+        make_permanent: false,
+    },
+    Case {
+        name: "a gen_server child with modules = dynamic fails every suspend (get_modules_failed)",
+        sources: &[
+            ("g", "1", "g_app", G_APP_GEN_SERVER),
+            ("g", "1", "srv", SRV),
+            ("g", "1", "dyn", DYN),
+            ("g", "2", "srv", SRV_2),
+        ],
+        setup: "application:start(g)",
+        names: &[("g_sup", false), ("srv", true), ("dyn", false)],
+        modules: &["srv"],
+        script: r#"[{load_object_code,{g,"2",[srv]}},point_of_no_return,{suspend,[srv]},
+            {load,{srv,brutal_purge,brutal_purge}},{code_change,up,[{srv,[]}]},{resume,[srv]}]"#,
+        scenario: concat!(
+            r#"{release, "1"}.
+{module, g_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{module, dyn, [{current, "1"}]}.
+{supervisor, g_app, "1", [{srv, [srv]}, {dyn, dynamic}]}.
+{process, g_sup, [{runs, [{g_app, "1"}]}, {top_supervisor, g}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, g_sup, srv}, {state, {st, 1}}]}.
+{process, dyn, [{runs, [{dyn, "1"}]}, {child_of, g_sup, dyn}, {behaviour, gen_server}]}.
+"#,
+            "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
+        ),
+        make_permanent: false,
+    },
+    Case {
+        name: "a gen_event child with modules = dynamic answers get_modules",
+        sources: &[
+            ("g", "1", "g_app", G_APP_GEN_EVENT),
+            ("g", "1", "srv", SRV),
+            ("g", "2", "srv", SRV_2),
+        ],
+        setup: "application:start(g)",
+        names: &[("g_sup", false), ("srv", true), ("evm", false)],
+        modules: &["srv"],
+        script: r#"[{load_object_code,{g,"2",[srv]}},point_of_no_return,{suspend,[srv]},
+            {load,{srv,brutal_purge,brutal_purge}},{code_change,up,[{srv,[]}]},{resume,[srv]}]"#,
+        scenario: concat!(
+            r#"{release, "1"}.
+{module, g_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{supervisor, g_app, "1", [{srv, [srv]}, {evm, dynamic}]}.
+{process, g_sup, [{runs, [{g_app, "1"}]}, {top_supervisor, g}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, g_sup, srv}, {state, {st, 1}}]}.
+{process, evm, [{runs, [{gen_event, "1"}]}, {child_of, g_sup, evm}, {behaviour, gen_event}]}.
+"#,
+            "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
         ),
         make_permanent: false,
     },

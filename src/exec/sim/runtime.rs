@@ -185,7 +185,15 @@ impl Loader for SimulatedRuntime {
                 }
                 let uses = match &c.modules {
                     ChildModules::List(l) => l.contains(module),
-                    ChildModules::Dynamic => cp.runs.contains_key(module),
+                    ChildModules::Dynamic => {
+                        if !self
+                            .spec_named(&cp.name)
+                            .is_some_and(|s| s.answers_get_modules)
+                        {
+                            return Err(SimError::GetModulesFailed(child, cp.name.clone()));
+                        }
+                        cp.runs.contains_key(module)
+                    }
                 };
                 if uses && !out.contains(&child) {
                     out.push(child);

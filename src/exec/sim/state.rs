@@ -80,6 +80,13 @@ pub struct NodeState {
 /// An operation the simulator refuses, or an injected fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimError {
+    /// release_handler asked a child declared with `modules = dynamic` for its modules
+    /// (`get_modules`) and it did not answer: only gen_event processes do. Every suspend and
+    /// stop walks all supervision trees, so this fails the upgrade whatever module it is for.
+    #[error(
+        "get_modules_failed: {0} ({1}) is a dynamic child that does not answer get_modules (only a gen_event does)"
+    )]
+    GetModulesFailed(Pid, Atom),
     /// A fault injected at this instruction.
     #[error("injected fault at instruction {0}")]
     Injected(usize),
