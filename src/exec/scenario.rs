@@ -321,6 +321,9 @@ fn process(name: &Term<'_>, opts: &Term<'_>) -> Result<ProcessSpec, ScenarioErro
                     _ => return Err(err(v, format!("sys is true or false, found {v}"))),
                 }
             }
+            // Inside a long call of the module's code (a callback that has not returned):
+            // its frames hold that version as a local loop's do, until the call ends.
+            Some([k, _module]) if k.is_atom("in_callback") => p.loop_kind = LoopKind::Local,
             Some([k, v]) if k.is_atom("behaviour") => {
                 p.answers_get_modules = atom(v, "a behaviour")?.as_str() == "gen_event";
             }

@@ -190,6 +190,11 @@ handle_cast(_, S) -> {noreply, S}.
 handle_info(_, S) -> {noreply, S}.
 ";
 
+/// A library whose `work/0` waits inside its own code for 10 s (a long call).
+const LONG_CALL: &str = "-export([work/0]).
+work() -> receive stop -> ok after 10000 -> done end.
+";
+
 pub(crate) const CASES: &[Case] = &[
     Case {
         name: "gen_server keeps its pid and migrates its state",
@@ -495,5 +500,51 @@ pub(crate) const CASES: &[Case] = &[
             "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
         ),
         make_permanent: false,
+    },
+    Case {
+        name: "remove_application stops the application's tree and removes its code",
+        sources: &[("a", "1", "a_app", A_APP), ("a", "1", "srv", SRV)],
+        setup: "application:start(a)",
+        names: &[("a_sup", false), ("srv", false)],
+        modules: &["srv"],
+        script: r#"[point_of_no_return,{apply,{application,stop,[a]}},
+            {remove,{srv,brutal_purge,brutal_purge}},{purge,[srv]},
+            {apply,{application,unload,[a]}}]"#,
+        scenario: r#"{release, "1"}.
+{module, a_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{supervisor, a_app, "1", [{srv, [srv]}]}.
+{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
+"#,
+        make_permanent: false,
+    },
+    Case {
+        name: "a process inside a long call of old code keeps it: soft_purge is refused",
+        sources: &[("x", "1", "m", LONG_CALL), ("x", "2", "m", LONG_CALL)],
+        setup: "register(busy, spawn(fun() -> m:work() end)), timer:sleep(50), ok",
+        names: &[("busy", false)],
+        modules: &["m"],
+        script: r#"[{load_object_code,{x,"2",[m]}},point_of_no_return,
+            {load,{m,soft_purge,soft_purge}}]"#,
+        scenario: r#"{release, "1"}.
+{module, m, [{current, "1"}]}.
+{process, busy, [{runs, [{m, "1"}]}, {in_callback, m}]}.
+"#,
+        make_permanent: true,
+    },
+    Case {
+        name: "a process inside a long call of old code is killed by make_permanent's brutal purge",
+        sources: &[("x", "1", "m", LONG_CALL), ("x", "2", "m", LONG_CALL)],
+        setup: "register(busy, spawn(fun() -> m:work() end)), timer:sleep(50), ok",
+        names: &[("busy", false)],
+        modules: &["m"],
+        script: r#"[{load_object_code,{x,"2",[m]}},point_of_no_return,
+            {load,{m,brutal_purge,brutal_purge}}]"#,
+        scenario: r#"{release, "1"}.
+{module, m, [{current, "1"}]}.
+{process, busy, [{runs, [{m, "1"}]}, {in_callback, m}]}.
+"#,
+        make_permanent: true,
     },
 ];

@@ -220,6 +220,14 @@ pub enum EventKind {
         /// Child ids gone from the specs but still running.
         kept: Vec<String>,
     },
+    /// `application:stop(App)` (also what `remove_application` runs): the application's
+    /// supervision tree terminates.
+    ApplicationStopped {
+        /// The application.
+        application: Atom,
+        /// How many processes of its tree ended.
+        processes: usize,
+    },
     /// An `apply` the simulator does not model.
     ApplyNotModelled {
         /// The call.
@@ -371,6 +379,13 @@ impl fmt::Display for EventKind {
                 "{pid} re-reads its child specs ({module} {vsn}): added, not started: [{}]; removed from the specs but still running: [{}]",
                 added.join(","),
                 kept.join(",")
+            ),
+            ApplicationStopped {
+                application,
+                processes,
+            } => write!(
+                f,
+                "application {application} stopped: its supervision tree ({processes} processes) terminates"
             ),
             ApplyNotModelled { mfa } if mfa.module.as_str() == "supervisor" => write!(
                 f,

@@ -427,6 +427,16 @@ impl Loader for SimulatedRuntime {
     fn apply(&mut self, mfa: &Mfa) -> Result<(), SimError> {
         match mfa.module.as_str() {
             "supervisor" => self.supervisor_apply(mfa),
+            "application" if mfa.function.as_str() == "stop" => {
+                let app = mfa.args.list_items().and_then(|a| {
+                    a.first()
+                        .and_then(|t| t.to_term().as_atom().map(Atom::from))
+                });
+                if let Some(app) = app {
+                    self.stop_application(&app);
+                }
+                Ok(())
+            }
             _ => {
                 self.event(EventKind::ApplyNotModelled { mfa: mfa.clone() });
                 Ok(())

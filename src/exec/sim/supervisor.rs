@@ -135,6 +135,39 @@ impl SimulatedRuntime {
         }
     }
 
+    /// `application:stop(App)`: its top supervisor and every process under it end
+    /// (`shutdown`); processes outside the tree are untouched.
+    pub(super) fn stop_application(&mut self, app: &Atom) {
+        let tops: Vec<Pid> = self
+            .alive()
+            .filter(|(_, p)| p.top_of.as_ref() == Some(app))
+            .map(|(pid, _)| *pid)
+            .collect();
+        let mut ended = 0;
+        let mut stack = tops;
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(pid) = stack.pop() {
+            if !seen.insert(pid) {
+                continue;
+            }
+            let children: Vec<Pid> = self
+                .state
+                .processes
+                .iter()
+                .filter(|(_, p)| p.child_of.as_ref().is_some_and(|(s, _)| *s == pid))
+                .filter(|(_, p)| !matches!(p.status, Status::Dead(_)))
+                .map(|(c, _)| *c)
+                .collect();
+            stack.extend(children);
+            self.kill(pid, "shutdown");
+            ended += 1;
+        }
+        self.event(EventKind::ApplicationStopped {
+            application: app.clone(),
+            processes: ended,
+        });
+    }
+
     pub(super) fn pid_named(&self, name: &Term<'_>) -> Option<Pid> {
         let n = name.as_atom()?;
         self.alive()
