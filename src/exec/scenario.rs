@@ -83,6 +83,8 @@ pub struct ProcessSpec {
     pub restart: Restart,
     /// `{sys, false}`: not a `sys` process (a plain loop): it never answers `sys:suspend`.
     pub sys: bool,
+    /// `{holds_fun, Module}`: its state holds a fun of Module's code as loaded at the start.
+    pub holds_funs: Vec<Atom>,
     /// `{behaviour, gen_event}`: answers release_handler's `get_modules` (needed for a child
     /// declared with `modules = dynamic`); any other behaviour (the default) does not.
     pub answers_get_modules: bool,
@@ -277,6 +279,7 @@ fn process(name: &Term<'_>, opts: &Term<'_>) -> Result<ProcessSpec, ScenarioErro
         restart: Restart::Permanent,
         sys: true,
         answers_get_modules: false,
+        holds_funs: Vec::new(),
         intensity: 1,
     };
     for o in items(opts, "process options")? {
@@ -324,6 +327,7 @@ fn process(name: &Term<'_>, opts: &Term<'_>) -> Result<ProcessSpec, ScenarioErro
             // Inside a long call of the module's code (a callback that has not returned):
             // its frames hold that version as a local loop's do, until the call ends.
             Some([k, _module]) if k.is_atom("in_callback") => p.loop_kind = LoopKind::Local,
+            Some([k, m]) if k.is_atom("holds_fun") => p.holds_funs.push(atom(m, "a module")?),
             Some([k, v]) if k.is_atom("behaviour") => {
                 p.answers_get_modules = atom(v, "a behaviour")?.as_str() == "gen_event";
             }

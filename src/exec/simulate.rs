@@ -272,5 +272,14 @@ pub fn describe(h: &Hazard) -> String {
         } => format!(
             "from instruction {from} to {to}, {pid} ({name}) runs with state of {state_vsn} while {library} is {library_vsn}: it can call the new library with old data (declare {library} in its DepMods to close the window)"
         ),
+        Hazard::FunOfPurgedCode {
+            index,
+            pid,
+            name,
+            module,
+            version,
+        } => format!(
+            "instruction {index}: {pid} ({name}) holds a fun of {module} {version}, purged: it survives, but calling the fun fails with badfun"
+        ),
     }
 }

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use relup::exec::scenario::Scenario;
-use relup::exec::{ExecOptions, SimulatedRuntime, execute};
+use relup::exec::{ExecOptions, Hazard, SimulatedRuntime, execute};
 use relup::instr::{Instruction, LowLevel, decode_instruction};
 use relup::node::dist::{atom, charlist, tuple};
 use relup::node::snapshot::from_eetf;
@@ -33,6 +33,9 @@ struct Observed {
     processes: Vec<(String, String, String)>,
     /// Per observed module: current version (or `-`), and whether old code remains.
     modules: Vec<(String, String, bool)>,
+    /// For a case with a probe: the hazards seen (real: what the probe found happening;
+    /// simulated: the hazards predicted, by kind).
+    hazards: Vec<String>,
 }
 
 impl std::fmt::Display for Observed {
@@ -46,6 +49,9 @@ impl std::fmt::Display for Observed {
         }
         for (m, vsn, old) in &self.modules {
             write!(f, "; {m} {vsn}{}", if *old { " (+old)" } else { "" })?;
+        }
+        if !self.hazards.is_empty() {
+            write!(f, "; hazards {}", self.hazards.join(","))?;
         }
         Ok(())
     }
@@ -72,9 +78,27 @@ fn simulated(case: &Case) -> Observed {
     let mut node = SimulatedRuntime::new(scenario).unwrap();
     let initial = node.state().processes.clone();
     let outcome = execute(&script(case), &mut node, &ExecOptions::default());
-    if let (Ok(report), true) = (&outcome, case.make_permanent) {
-        node.make_permanent(&report.unpurged);
+    if let Ok(report) = &outcome {
+        node.finish(&report.unpurged);
+        if case.make_permanent {
+            node.make_permanent(&report.unpurged);
+        }
     }
+    // The hazards a probe can see happen on a real node, by kind.
+    let mut hazards: Vec<String> = if case.probe.is_empty() {
+        Vec::new()
+    } else {
+        node.hazards()
+            .iter()
+            .filter_map(|h| match h {
+                Hazard::FunOfPurgedCode { .. } => Some("badfun".to_string()),
+                Hazard::DataFormatWindow { .. } => Some("data_format_window".to_string()),
+                _ => None,
+            })
+            .collect()
+    };
+    hazards.sort();
+    hazards.dedup();
     let state = node.state();
     let processes = case
         .names
@@ -127,6 +151,7 @@ fn simulated(case: &Case) -> Observed {
         outcome: if outcome.is_ok() { "ok" } else { "failed" }.into(),
         processes,
         modules,
+        hazards,
     }
 }
 
@@ -282,9 +307,28 @@ fn real(case: &Case, port: u16, lib: &Path, serial: usize) -> Observed {
     let seen = conn
         .eval(
             OBSERVE,
-            vec![("Orig", orig), ("Names", names), ("Modules", modules)],
+            vec![
+                ("Orig", orig.clone()),
+                ("Names", names),
+                ("Modules", modules),
+            ],
         )
         .unwrap_or_else(|e| panic!("{}: observe: {e}", case.name));
+    let mut hazards: Vec<String> = if case.probe.is_empty() {
+        Vec::new()
+    } else {
+        let found = conn
+            .eval(case.probe, vec![("Orig", orig)])
+            .unwrap_or_else(|e| panic!("{}: probe: {e}", case.name));
+        from_eetf(&found)
+            .list_items()
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t.to_term().to_string())
+            .collect()
+    };
+    hazards.sort();
+    hazards.dedup();
     let _ = conn.call("init", "stop", vec![]);
     let seen = from_eetf(&seen);
     let [procs, mods] = seen.as_tuple().unwrap() else {
@@ -341,6 +385,7 @@ fn real(case: &Case, port: u16, lib: &Path, serial: usize) -> Observed {
         outcome: if ok { "ok" } else { "failed" }.into(),
         processes,
         modules,
+        hazards,
     }
 }
 

@@ -23,6 +23,11 @@ pub(crate) struct Case {
     pub scenario: &'static str,
     /// Then `make_permanent`'s purges of the modules left unpurged.
     pub make_permanent: bool,
+    /// Erlang expressions run on the real node last (`Orig` maps each observed name to its
+    /// pid before the script), whose value lists the hazards seen to happen (`badfun`,
+    /// `data_format_window`), compared with the simulator's predicted hazards of those
+    /// kinds; empty for none.
+    pub probe: &'static str,
 }
 
 /// Application `a`: its top supervisor `a_sup` (callback `a_app`) with the gen_server `srv`.
@@ -195,6 +200,51 @@ const LONG_CALL: &str = "-export([work/0]).
 work() -> receive stop -> ok after 10000 -> done end.
 ";
 
+/// A module that makes a fun of its own code (version 2's fun differs: a fun of equal code
+/// would be found in the new code and keep working).
+const FUN_MAKER: &str = "-export([make/0]).
+make() -> fun() -> made end.
+";
+const FUN_MAKER_2: &str = "-export([make/0]).
+make() -> fun() -> {made, 2} end.
+";
+
+/// Application `w`: `lib:get/1` reads a counter; version 2 expects `{n, N}` instead of `N`.
+const LIB_1: &str = "-export([get/1]).
+get(N) when is_integer(N) -> N.
+";
+const LIB_2: &str = "-export([get/1]).
+get({n, N}) -> N.
+";
+
+/// `w`'s gen_server `srv`: its state is `{st, N}` (version 1) or `{st, {n, N}}` (version 2);
+/// `poke` makes it call `lib:get/1` on its counter.
+const W_SRV_1: &str = "-behaviour(gen_server).
+-export([start_link/0, init/1, handle_call/3, handle_cast/2, code_change/3]).
+start_link() -> gen_server:start_link({local, srv}, ?MODULE, [], []).
+init([]) -> {ok, {st, 1}}.
+handle_call(_, _, S) -> {reply, S, S}.
+handle_cast(poke, {st, N} = S) -> lib:get(N), {noreply, S}.
+code_change(_, S, _) -> {ok, S}.
+";
+const W_SRV_2: &str = "-behaviour(gen_server).
+-export([start_link/0, init/1, handle_call/3, handle_cast/2, code_change/3]).
+start_link() -> gen_server:start_link({local, srv}, ?MODULE, [], []).
+init([]) -> {ok, {st, {n, 1}}}.
+handle_call(_, _, S) -> {reply, S, S}.
+handle_cast(poke, {st, N} = S) -> lib:get(N), {noreply, S}.
+code_change(\"1\", {st, N}, _) -> {ok, {st, {n, N}}}.
+";
+const W_APP: &str = "-behaviour(application).
+-behaviour(supervisor).
+-export([start/2, stop/1, init/1]).
+start(_, _) -> supervisor:start_link({local, w_sup}, ?MODULE, []).
+stop(_) -> ok.
+init([]) ->
+    {ok, {#{strategy => one_for_one, intensity => 5},
+          [#{id => srv, start => {srv, start_link, []}, modules => [srv]}]}}.
+";
+
 pub(crate) const CASES: &[Case] = &[
     Case {
         name: "gen_server keeps its pid and migrates its state",
@@ -220,6 +270,7 @@ pub(crate) const CASES: &[Case] = &[
             "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
         ),
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "a process lingering in the oldest of three versions is killed",
@@ -240,6 +291,7 @@ pub(crate) const CASES: &[Case] = &[
 {process, looper, [{runs, [{m, "1"}]}, {loop, local}]}.
 "#,
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "a new child spec is not started by the supervisor's code_change",
@@ -268,6 +320,7 @@ pub(crate) const CASES: &[Case] = &[
             "{child_start, extra, [{state, ready}]}.\n"
         ),
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "restart_child starts the new child",
@@ -296,6 +349,7 @@ pub(crate) const CASES: &[Case] = &[
             "{child_start, extra, [{state, ready}]}.\n"
         ),
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "suspend of a supervisor and its worker collects both before suspending",
@@ -324,6 +378,7 @@ pub(crate) const CASES: &[Case] = &[
             "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
         ),
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "a purge that kills a supervised child: the supervisor restarts it",
@@ -346,6 +401,7 @@ pub(crate) const CASES: &[Case] = &[
                    {sys, false}]}.
 "#,
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "purge kills past the restart intensity: the supervisor terminates its tree",
@@ -370,6 +426,7 @@ pub(crate) const CASES: &[Case] = &[
                     {sys, false}]}.
 "#,
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "a supervised process that is not a sys process: suspend times out, make_permanent kills it, its supervisor restarts it",
@@ -393,6 +450,7 @@ pub(crate) const CASES: &[Case] = &[
                   {sys, false}]}.
 "#,
         make_permanent: true,
+        probe: "",
     },
     Case {
         name: "code_change is given the module's own -vsn on upgrade",
@@ -420,6 +478,7 @@ pub(crate) const CASES: &[Case] = &[
             "{migration, srv, up, {st, '$1'}, {st, '$1', '$vsn'}}.\n"
         ),
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "code_change is given {down, the -vsn of the module loaded} on downgrade",
@@ -448,6 +507,7 @@ pub(crate) const CASES: &[Case] = &[
             "{migration, srv, down, {st, '$1', '_'}, {st, '$1', '$vsn'}}.\n"
         ),
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "a gen_server child with modules = dynamic fails every suspend (get_modules_failed)",
@@ -475,6 +535,7 @@ pub(crate) const CASES: &[Case] = &[
             "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
         ),
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "a gen_event child with modules = dynamic answers get_modules",
@@ -500,6 +561,7 @@ pub(crate) const CASES: &[Case] = &[
             "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
         ),
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "remove_application stops the application's tree and removes its code",
@@ -518,6 +580,7 @@ pub(crate) const CASES: &[Case] = &[
 {process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
 "#,
         make_permanent: false,
+        probe: "",
     },
     Case {
         name: "a process inside a long call of old code keeps it: soft_purge is refused",
@@ -532,6 +595,7 @@ pub(crate) const CASES: &[Case] = &[
 {process, busy, [{runs, [{m, "1"}]}, {in_callback, m}]}.
 "#,
         make_permanent: true,
+        probe: "",
     },
     Case {
         name: "a process inside a long call of old code is killed by make_permanent's brutal purge",
@@ -546,5 +610,66 @@ pub(crate) const CASES: &[Case] = &[
 {process, busy, [{runs, [{m, "1"}]}, {in_callback, m}]}.
 "#,
         make_permanent: true,
+        probe: "",
+    },
+    Case {
+        name: "a process holding a fun of purged code survives; calling the fun fails with badfun",
+        sources: &[("f", "1", "m", FUN_MAKER), ("f", "2", "m", FUN_MAKER_2)],
+        setup: "register(holder, spawn(fun() ->
+                    F = m:make(),
+                    receive {call, From} -> From ! (catch F()) end
+                end)),
+                ok",
+        names: &[("holder", false)],
+        modules: &["m"],
+        script: r#"[{load_object_code,{f,"2",[m]}},point_of_no_return,
+            {load,{m,brutal_purge,brutal_purge}},{purge,[m]}]"#,
+        scenario: r#"{release, "1"}.
+{module, m, [{current, "1"}]}.
+{process, holder, [{runs, [{m, "1"}]}, {holds_fun, m}]}.
+"#,
+        make_permanent: false,
+        probe: "holder ! {call, self()},
+                receive
+                    {'EXIT', {{badfun, _}, _}} -> [badfun];
+                    {'EXIT', {badfun, _}} -> [badfun];
+                    _ -> []
+                after 2000 -> [no_answer]
+                end.",
+    },
+    Case {
+        name: "a library loaded in another step than its caller: new code meets old data",
+        sources: &[
+            ("w", "1", "w_app", W_APP),
+            ("w", "1", "lib", LIB_1),
+            ("w", "1", "srv", W_SRV_1),
+            ("w", "2", "lib", LIB_2),
+            ("w", "2", "srv", W_SRV_2),
+        ],
+        setup: "application:start(w)",
+        names: &[],
+        modules: &["lib", "srv"],
+        script: r#"[{load_object_code,{w,"2",[lib,srv]}},point_of_no_return,
+            {load,{lib,brutal_purge,brutal_purge}},{apply,{gen_server,cast,[srv,poke]}},
+            {suspend,[srv]},{load,{srv,brutal_purge,brutal_purge}},
+            {code_change,up,[{srv,[]}]},{resume,[srv]}]"#,
+        scenario: concat!(
+            r#"{release, "1"}.
+{module, w_app, [{current, "1"}]}.
+{module, lib, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{supervisor, w_app, "1", [{srv, [srv]}]}.
+{process, w_sup, [{runs, [{w_app, "1"}]}, {top_supervisor, w}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, w_sup, srv}, {state, {st, 1}}]}.
+{calls, srv, [lib]}.
+{data_format_changes, [lib]}.
+"#,
+            "{migration, srv, up, {st, '$1'}, {st, {n, '$1'}}}.\n"
+        ),
+        make_permanent: false,
+        probe: "case whereis(srv) =:= maps:get(srv, Orig, undefined) of
+                    true -> [];
+                    false -> [data_format_window]
+                end.",
     },
 ];

@@ -100,9 +100,49 @@ pub enum Hazard {
         /// The library's version in the window.
         library_vsn: String,
     },
+    /// The process holds a fun of code that a purge removed: it survives the purge (OTP 25
+    /// does not count funs as uses of old code), but calling the fun fails with `badfun`.
+    FunOfPurgedCode {
+        /// The instruction of the purge.
+        index: usize,
+        /// The process.
+        pid: Pid,
+        /// The process's name.
+        name: Atom,
+        /// The module whose code the fun belongs to.
+        module: Atom,
+        /// The version purged.
+        version: String,
+    },
 }
 
 impl SimulatedRuntime {
+    /// The old code of `module` at `version` is gone: processes holding funs of it are told.
+    pub(super) fn old_code_purged(&mut self, module: &Atom, version: &str) {
+        let holders: Vec<Pid> = self
+            .funs
+            .iter()
+            .filter(|(_, m, v)| m == module && v == version)
+            .map(|(pid, _, _)| *pid)
+            .filter(|pid| {
+                self.state
+                    .processes
+                    .get(pid)
+                    .is_some_and(|p| !matches!(p.status, Status::Dead(_)))
+            })
+            .collect();
+        for pid in holders {
+            let name = self.name(pid);
+            self.hazards.push(Hazard::FunOfPurgedCode {
+                index: self.index,
+                pid,
+                name,
+                module: module.clone(),
+                version: version.to_string(),
+            });
+        }
+    }
+
     pub(super) fn track_windows(&mut self, at: usize) {
         let formats = self.scenario.data_format_changes.clone();
         let procs: Vec<(Pid, Process)> = self.alive().map(|(pid, p)| (*pid, p.clone())).collect();

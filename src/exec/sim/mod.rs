@@ -70,6 +70,8 @@ pub struct SimulatedRuntime {
     restarts: BTreeMap<Pid, u32>,
     /// Children killed while their supervisor was suspended: `(supervisor, id, loop)`.
     pending_restarts: Vec<(Pid, Atom, LoopKind)>,
+    /// Funs held in states: `(process, module, version of its code)`.
+    funs: Vec<(Pid, Atom, String)>,
 }
 
 impl SimulatedRuntime {
@@ -158,6 +160,14 @@ impl SimulatedRuntime {
             }
         }
         check_acyclic(&state)?;
+        let mut funs = Vec::new();
+        for (i, p) in scenario.processes.iter().enumerate() {
+            for m in &p.holds_funs {
+                if let Some(vsn) = scenario.modules.get(m).and_then(|l| l.0.clone()) {
+                    funs.push((Pid::new(80 + i as u32), m.clone(), vsn));
+                }
+            }
+        }
         let next_pid = 80 + scenario.processes.len() as u32;
         Ok(SimulatedRuntime {
             state,
@@ -172,6 +182,7 @@ impl SimulatedRuntime {
             windows: BTreeMap::new(),
             restarts: BTreeMap::new(),
             pending_restarts: Vec::new(),
+            funs,
         })
     }
 
@@ -258,6 +269,7 @@ impl SimulatedRuntime {
 
     /// Kills every process that executes `module` at `version` (a purge of that old code).
     fn kill_runners(&mut self, module: &Atom, version: &str) -> bool {
+        self.old_code_purged(module, version);
         let victims = self.executing(module, version);
         for pid in &victims {
             let name = self.name(*pid);

@@ -114,6 +114,7 @@ impl Loader for SimulatedRuntime {
             if let Some(l) = self.state.modules.get_mut(module) {
                 l.old = None;
             }
+            self.old_code_purged(module, &old);
             return Ok(true);
         }
         self.event(EventKind::OldCodeStays {
