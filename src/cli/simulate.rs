@@ -199,11 +199,12 @@ pub(crate) fn document(sim: &Simulation, from: &str, to: &str) -> Value {
         "node_unchanged": sim.node_unchanged,
         "events": sim.events.iter().map(|e| {
             let tag = serde_json::to_value(&e.kind).ok().and_then(|v| v.get("event").cloned());
-            json!({"index": e.index, "event": tag, "text": e.kind.to_string()})
+            json!({"index": e.index, "event": tag, "text": e.kind.to_string(), "basis": e.kind.basis()})
         }).collect::<Vec<_>>(),
         "hazards": sim.hazards.iter().map(|h| {
             let mut v = serde_json::to_value(h).unwrap_or(Value::Null);
             v["message"] = json!(describe(h));
+            v["basis"] = json!(h.basis());
             v
         }).collect::<Vec<_>>(),
         "final_state": {

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use loader::{ChildRef, Loader, Pid};
-pub use sim::{Event, EventKind, Fault, Hazard, NodeState, SimError, SimulatedRuntime};
+pub use sim::{Basis, Event, EventKind, Fault, Hazard, NodeState, SimError, SimulatedRuntime};
 pub use simulate::{
     Direction, SimulateError, Simulation, describe, select_script, simulate, with_source,
 };

@@ -116,6 +116,35 @@ pub fn simulate(
 }
 
 impl Simulation {
+    /// Which predictions rest on facts the scenario declares (the simulator cannot check
+    /// them against the code) and which on OTP's rules.
+    fn basis_summary(&self) -> String {
+        let mut declared: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let mut rules = 0;
+        let mut not_modelled = 0;
+        let bases = self
+            .events
+            .iter()
+            .map(|e| e.kind.basis())
+            .chain(self.hazards.iter().map(Hazard::basis));
+        for b in bases {
+            match b {
+                Basis::Declared(what) => *declared.entry(what).or_default() += 1,
+                Basis::OtpRule => rules += 1,
+                Basis::NotModelled => not_modelled += 1,
+            }
+        }
+        let mut out = format!("\nbasis: {rules} predictions follow OTP's rules");
+        for (what, n) in &declared {
+            out.push_str(&format!("; {n} rest on declared {what}"));
+        }
+        if not_modelled > 0 {
+            out.push_str(&format!("; {not_modelled} not modelled"));
+        }
+        out.push('\n');
+        out
+    }
+
     /// The trace, hazards and final state in words.
     pub fn render(&self) -> String {
         let mut out = match &self.direction {
@@ -166,6 +195,7 @@ impl Simulation {
         for h in &self.hazards {
             out.push_str(&format!("  - {}\n", describe(h)));
         }
+        out.push_str(&self.basis_summary());
         out.push_str("\nfinal state:\n");
         for (m, l) in &self.final_state.modules {
             out.push_str(&format!(

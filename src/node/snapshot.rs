@@ -348,6 +348,26 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
             _ => None,
         })
         .collect();
+    // Children declared with modules = dynamic answered release_handler's get_modules
+    // (get_supervised_procs asked them above; a gen_server there would have failed it):
+    // gen_event processes, as the simulator must know.
+    let dynamic: std::collections::HashSet<(String, String)> = list(sups)
+        .iter()
+        .filter_map(|s| match as_tuple(s)? {
+            [sup, _, children] => Some((pid_text(sup), children)),
+            _ => None,
+        })
+        .flat_map(|(sup, children)| {
+            list(children)
+                .iter()
+                .filter_map(move |c| match as_tuple(c)? {
+                    [id, _, _, mods] if is_atom(mods, "dynamic") => {
+                        Some((sup.clone(), from_eetf(id).to_string()))
+                    }
+                    _ => None,
+                })
+        })
+        .collect();
     let mut sup_name: HashMap<&ETerm, Term<'static>> = HashMap::new();
     let mut process_count = 0;
     for (sup, id, pid, text, runs) in described {
@@ -373,6 +393,12 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
                 parent,
                 from_eetf(id),
             ]));
+            if dynamic.contains(&(pid_text(sup), from_eetf(id).to_string())) {
+                opts.push(Term::tuple(vec![
+                    Term::atom("behaviour"),
+                    Term::atom("gen_event"),
+                ]));
+            }
         }
         // sys:get_state/1 raises on an {error, Reason} reply (a process that does not keep
         // a state it can give, such as code_server): no state, as with OTP.

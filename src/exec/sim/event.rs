@@ -416,3 +416,33 @@ impl fmt::Display for EventKind {
         }
     }
 }
+
+/// What a prediction rests on: a fact the scenario declares (which the simulator cannot
+/// check against the code), or OTP's own rules (release_handler, supervisor, code server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// A declared fact: the scenario term named.
+    Declared(&'static str),
+    /// OTP's rules.
+    OtpRule,
+    /// Nothing: the simulator says it does not model this.
+    NotModelled,
+}
+
+impl EventKind {
+    /// What this event's prediction rests on.
+    pub fn basis(&self) -> Basis {
+        match self {
+            EventKind::CodeChange { .. } => Basis::Declared("migration"),
+            EventKind::CodeChangeFailed { .. } => Basis::Declared("migration"),
+            EventKind::ChildStarted { .. } | EventKind::ChildRestarted { .. } => {
+                Basis::Declared("child_start")
+            }
+            EventKind::CodeChangeNotModelled { .. } | EventKind::ApplyNotModelled { .. } => {
+                Basis::NotModelled
+            }
+            _ => Basis::OtpRule,
+        }
+    }
+}

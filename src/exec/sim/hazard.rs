@@ -266,3 +266,15 @@ impl SimulatedRuntime {
         self.faults.iter().any(f)
     }
 }
+
+impl Hazard {
+    /// What this hazard rests on.
+    pub fn basis(&self) -> super::Basis {
+        match self {
+            Hazard::DataFormatWindow { .. } => super::Basis::Declared("calls, data_format_changes"),
+            Hazard::CodeChangeFailed { .. } => super::Basis::Declared("migration"),
+            Hazard::FunOfPurgedCode { .. } => super::Basis::Declared("holds_fun"),
+            _ => super::Basis::OtpRule,
+        }
+    }
+}

@@ -38,7 +38,7 @@ use super::scenario::{
 use crate::instr::{Atom, LowLevel, Mfa, Mode, SyncTarget, Timeout};
 use crate::term::Term;
 
-pub use event::{Event, EventKind};
+pub use event::{Basis, Event, EventKind};
 pub use hazard::Hazard;
 pub use state::*;
 
