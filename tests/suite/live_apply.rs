@@ -195,15 +195,27 @@ code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Connects to `node` once it is up (within 60 s).
+/// Connects to `node` once it is up and has finished booting (within 60 s): distribution
+/// starts with kernel, before the boot script has started stdlib and the rest.
 pub(crate) fn connect_when_up(node: &str, options: &ConnectOptions) -> Connection {
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let mut conn = loop {
         match Connection::connect(node, options) {
             Ok(c) => break c,
             Err(e) if Instant::now() > deadline => panic!("{node}: {e}"),
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
+    };
+    loop {
+        let status = conn.call("init", "get_status", vec![]).unwrap().to_string();
+        if status.starts_with("{'started'") {
+            break conn;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{node} did not finish booting: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

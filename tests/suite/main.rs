@@ -29,6 +29,7 @@ mod plan;
 mod pretty_diff;
 mod real_vs_sim;
 mod real_vs_sim_cases;
+mod real_vs_sim_code;
 mod relgen;
 pub mod relup_diff;
 mod roundtrip;
