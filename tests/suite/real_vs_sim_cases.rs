@@ -459,4 +459,65 @@ pub(crate) const CASES: &[Case] = &[
                     false -> [data_format_window]
                 end.",
     },
+    Case {
+        name: "soft_purge pre-check: old code still in use refuses the whole script",
+        sources: &[
+            ("b", "1", "m", LOOPER),
+            ("b", "2", "m", LOOPER),
+            ("b", "3", "m", LOOPER),
+        ],
+        setup: "ok = m:start(),
+                {module, m} = code:load_abs(filename:join([Lib, \"b-2\", \"ebin\", \"m\"])),
+                ok",
+        names: &[("looper", false)],
+        modules: &["m"],
+        script: r#"[{load_object_code,{b,"3",[m]}},point_of_no_return,
+            {load,{m,soft_purge,soft_purge}}]"#,
+        scenario: r#"{release, "2"}.
+{module, m, [{current, "2"}, {old, "1"}]}.
+{process, looper, [{runs, [{m, "1"}]}, {loop, local}]}.
+"#,
+        make_permanent: false,
+        probe: "",
+    },
+    Case {
+        name: "stop and start: the supervisor terminates the child, then restarts it",
+        sources: &[
+            ("a", "1", "a_app", A_APP),
+            ("a", "1", "srv", SRV),
+            ("a", "2", "a_app", A_APP),
+            ("a", "2", "srv", SRV_2),
+        ],
+        setup: "application:start(a)",
+        names: &[("a_sup", false), ("srv", true)],
+        modules: &["srv"],
+        script: r#"[{load_object_code,{a,"2",[srv]}},point_of_no_return,{stop,[srv]},
+            {load,{srv,brutal_purge,brutal_purge}},{start,[srv]}]"#,
+        scenario: concat!(
+            r#"{release, "1"}.
+{module, a_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{supervisor, a_app, "1", [{srv, [srv]}]}.
+{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
+"#,
+            "{child_start, srv, [{state, {st, 1, migrated}}]}.\n"
+        ),
+        make_permanent: false,
+        probe: "",
+    },
+    Case {
+        name: "remove of a module a process loops in: old code kept, make_permanent kills it",
+        sources: &[("b", "1", "m", LOOPER), ("b", "2", "m", LOOPER)],
+        setup: "m:start()",
+        names: &[("looper", false)],
+        modules: &["m"],
+        script: r#"[point_of_no_return,{remove,{m,brutal_purge,brutal_purge}}]"#,
+        scenario: r#"{release, "1"}.
+{module, m, [{current, "1"}]}.
+{process, looper, [{runs, [{m, "1"}]}, {loop, local}]}.
+"#,
+        make_permanent: true,
+        probe: "",
+    },
 ];
