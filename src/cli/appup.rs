@@ -226,11 +226,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         );
         emit(&json::text(&doc))?;
     }
-    Ok(if errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(super::exit_status(errors.is_empty()))
 }
 
 fn run_lint(old: &[PathBuf], new: &Path, as_json: bool) -> Result<ExitCode, CliError> {
@@ -300,9 +296,5 @@ fn run_lint(old: &[PathBuf], new: &Path, as_json: bool) -> Result<ExitCode, CliE
             warnings.len()
         );
     }
-    Ok(if errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(super::exit_status(errors.is_empty()))
 }

@@ -110,11 +110,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     } else {
         emit(&text)?;
     }
-    Ok(if errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(super::exit_status(errors.is_empty()))
 }
 
 /// Every `.beam` under `dir`, sorted (symlinks not followed).

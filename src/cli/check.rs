@@ -107,11 +107,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         );
         emit(&format!("{rendered}{summary}"))?;
     }
-    Ok(if errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(super::exit_status(errors.is_empty()))
 }
 
 /// The kind's name in JSON documents.

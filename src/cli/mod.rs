@@ -145,6 +145,15 @@ pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
     })
 }
 
+/// The exit status of a command that ran: 0, or 1 when what it did or found failed.
+pub fn exit_status(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 /// Writes to standard output; a closed pipe (`relup ... | head`) ends the output quietly
 /// instead of panicking as `println!` would.
 pub fn emit(text: &str) -> Result<(), CliError> {

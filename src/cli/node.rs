@@ -148,6 +148,29 @@ fn connect(common: &Common) -> Result<Connection, CliError> {
     }
 }
 
+/// Prints the outcome of a `relup node` command (its JSON document when `json_out`, else the
+/// text) and gives its exit status: 1 when not `ok`.
+pub(crate) fn report(
+    json_out: bool,
+    ok: bool,
+    json_fields: impl FnOnce() -> (serde_json::Value, Vec<json::Problem>),
+    text: impl FnOnce() -> String,
+) -> Result<ExitCode, CliError> {
+    if json_out {
+        let (fields, errors) = json_fields();
+        emit(&json::text(&json::document(
+            "node",
+            ok,
+            fields,
+            &errors,
+            &[],
+        )))?;
+    } else {
+        emit(&text())?;
+    }
+    Ok(super::exit_status(ok))
+}
+
 /// A distribution error as the CLI's error, with a code that says what kind.
 pub(crate) fn node_error(e: DistError) -> CliError {
     let code = match &e {
@@ -207,17 +230,19 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                     "scenario": path.is_none().then_some(&snap.scenario),
                 }));
             }
-            if common.json {
-                let fields = if several {
-                    json!({ "snapshots": docs })
-                } else {
-                    docs.pop().unwrap_or_default()
-                };
-                emit(&json::text(&json::document("node", true, fields, &[], &[])))?;
-            } else {
-                emit(&text)?;
-            }
-            Ok(ExitCode::SUCCESS)
+            report(
+                common.json,
+                true,
+                || {
+                    let fields = if several {
+                        json!({ "snapshots": docs })
+                    } else {
+                        docs.pop().unwrap_or_default()
+                    };
+                    (fields, Vec::new())
+                },
+                || text,
+            )
         }
         Action::Check {
             common,

@@ -11,9 +11,9 @@ use relup::instr::{LowLevel, Mode};
 use relup::node::{Connection, LiveNode};
 use relup::{App, Appup, appup_script};
 
-use super::json::{self, Problem};
+use super::json::Problem;
 use super::simulate::read_relup;
-use super::{CliError, emit, read_input};
+use super::{CliError, read_input};
 
 /// What `relup node apply` needs beyond the connection.
 pub struct ApplyArgs {
@@ -70,43 +70,36 @@ pub fn run(mut conn: Connection, args: ApplyArgs) -> Result<ExitCode, CliError> 
     let result = execute(&script, &mut live, &ExecOptions::default());
     let window = live.suspension_window();
     let window_ms = window.map(|w| w.as_secs_f64() * 1000.0);
-    let ok = result.is_ok();
-    if args.json {
-        let errors: Vec<Problem> = match &result {
-            Err(e) => vec![Problem::new("execution_failed", with_source(e))],
-            Ok(_) => Vec::new(),
-        };
-        let fields = json!({
-            "node": node,
-            "instructions": script.len(),
-            "instructions_run": result.as_ref().map(|r| r.instructions_run).ok(),
-            "suspension_window_ms": window_ms,
-        });
-        emit(&json::text(&json::document(
-            "node",
-            ok,
-            fields,
-            &errors,
-            &[],
-        )))?;
-    } else {
-        let mut out = match &result {
-            Ok(r) => format!(
-                "applied on {node}: {} of {} instructions",
-                r.instructions_run,
-                script.len()
-            ),
-            Err(e) => format!("failed on {node}: {}", with_source(e)),
-        };
-        if let Some(ms) = window_ms {
-            out.push_str(&format!("; suspension window {ms:.2} ms"));
-        }
-        out.push('\n');
-        emit(&out)?;
-    }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    super::node::report(
+        args.json,
+        result.is_ok(),
+        || {
+            let errors = match &result {
+                Err(e) => vec![Problem::new("execution_failed", with_source(e))],
+                Ok(_) => Vec::new(),
+            };
+            let fields = json!({
+                "node": node,
+                "instructions": script.len(),
+                "instructions_run": result.as_ref().map(|r| r.instructions_run).ok(),
+                "suspension_window_ms": window_ms,
+            });
+            (fields, errors)
+        },
+        || {
+            let mut out = match &result {
+                Ok(r) => format!(
+                    "applied on {node}: {} of {} instructions",
+                    r.instructions_run,
+                    script.len()
+                ),
+                Err(e) => format!("failed on {node}: {}", with_source(e)),
+            };
+            if let Some(ms) = window_ms {
+                out.push_str(&format!("; suspension window {ms:.2} ms"));
+            }
+            out.push('\n');
+            out
+        },
+    )
 }

@@ -12,9 +12,9 @@ use relup::exec::{ExecOptions, SimulatedRuntime, describe, select_script, simula
 use relup::node::rehearse::rehearse;
 use relup::node::{Connection, snapshot};
 
-use super::json::{self, Problem};
+use super::CliError;
+use super::json::Problem;
 use super::simulate::{new_supervisor_specs, parse_scenario, read_relup};
-use super::{CliError, emit};
 
 /// What `relup node check` needs beyond the connection.
 pub struct CheckArgs {
@@ -71,37 +71,29 @@ pub fn run(
         checks.push(check(&mut conn, args)?);
     }
     let ok = checks.iter().all(|c| c.ok);
-    if args.json {
-        let errors: Vec<Problem> = checks.iter().flat_map(|c| c.errors.clone()).collect();
-        let fields = match checks.as_mut_slice() {
-            [one] => std::mem::take(&mut one.fields),
-            many => json!({
-                "checks": many.iter_mut().map(|c| std::mem::take(&mut c.fields)).collect::<Vec<_>>()
-            }),
-        };
-        emit(&json::text(&json::document(
-            "node",
-            ok,
-            fields,
-            &errors,
-            &[],
-        )))?;
-    } else {
-        let mut text: String = checks.iter().map(|c| c.text.as_str()).collect();
-        if checks.len() > 1 {
-            text.push_str(&format!(
-                "cluster of {} nodes: {}\n",
-                checks.len(),
-                if ok { "go" } else { "no go" }
-            ));
-        }
-        emit(&text)?;
-    }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    super::node::report(
+        args.json,
+        ok,
+        || {
+            let errors: Vec<Problem> = checks.iter().flat_map(|c| c.errors.clone()).collect();
+            let fields = match checks.as_slice() {
+                [one] => one.fields.clone(),
+                many => json!({ "checks": many.iter().map(|c| &c.fields).collect::<Vec<_>>() }),
+            };
+            (fields, errors)
+        },
+        || {
+            let mut text: String = checks.iter().map(|c| c.text.as_str()).collect();
+            if checks.len() > 1 {
+                text.push_str(&format!(
+                    "cluster of {} nodes: {}\n",
+                    checks.len(),
+                    if ok { "go" } else { "no go" }
+                ));
+            }
+            text
+        },
+    )
 }
 
 /// The check of one node.

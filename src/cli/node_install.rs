@@ -15,9 +15,9 @@ use serde_json::json;
 use relup::node::install::{InstallReport, Phase, install_phases, uses_sync_nodes};
 use relup::node::{Connection, install};
 
-use super::json::{self, Problem};
+use super::CliError;
+use super::json::Problem;
 use super::node::node_error;
-use super::{CliError, emit};
 
 /// How the nodes were taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,93 +57,94 @@ pub fn run(
             rolling(&mut conns, release, tar, &mut reports)?;
         }
     }
-    let complete = |r: &InstallReport| r.ok();
-    let ok = reports.len() == conns.len() && reports.iter().all(|(_, r)| complete(r));
+    let ok = reports.len() == conns.len() && reports.iter().all(|(_, r)| r.ok());
     let untouched: Vec<&String> = conns.iter().skip(reports.len()).map(|(n, _)| n).collect();
-    if json_out {
-        let mut errors: Vec<Problem> = reports
-            .iter()
-            .flat_map(|(node, r)| {
-                r.steps.iter().filter(|s| !s.ok).map(move |s| {
-                    Problem::new(
-                        "release_handler",
-                        format!(
-                            "{node}: {}",
-                            s.explanation.clone().unwrap_or_else(|| s.result.clone())
-                        ),
-                    )
+    super::node::report(
+        json_out,
+        ok,
+        || {
+            let mut errors: Vec<Problem> = reports
+                .iter()
+                .flat_map(|(node, r)| {
+                    r.steps.iter().filter(|s| !s.ok).map(move |s| {
+                        Problem::new(
+                            "release_handler",
+                            format!(
+                                "{node}: {}",
+                                s.explanation.clone().unwrap_or_else(|| s.result.clone())
+                            ),
+                        )
+                    })
                 })
-            })
-            .collect();
-        if !untouched.is_empty() {
-            errors.push(Problem::new(
-                "stopped",
-                format!("not attempted after the failure: {untouched:?}"),
-            ));
-        }
-        let fields = match reports.as_slice() {
-            [(node, r)] if conns.len() == 1 => {
-                json!({"node": node, "release": release, "steps": r.steps})
-            }
-            _ => json!({
-                "release": release,
-                "mode": match mode { Mode::Rolling => "rolling", Mode::Together => "together" },
-                "nodes": reports.iter().map(|(n, r)| json!({"node": n, "steps": r.steps})).collect::<Vec<_>>(),
-                "untouched": untouched,
-            }),
-        };
-        emit(&json::text(&json::document(
-            "node",
-            ok,
-            fields,
-            &errors,
-            &[],
-        )))?;
-    } else {
-        let mut text = String::new();
-        if mode == Mode::Together {
-            text.push_str(
-                "the relup synchronises its nodes (sync_nodes): every node prepared, then \
-                 install_release on all at once\n",
-            );
-        }
-        for (node, report) in &reports {
-            for s in &report.steps {
-                text.push_str(&format!(
-                    "{}\t{}\t{:.1} ms\t{}\n",
-                    s.step,
-                    if s.ok { "ok" } else { "FAILED" },
-                    s.micros as f64 / 1000.0,
-                    s.result
+                .collect();
+            if !untouched.is_empty() {
+                errors.push(Problem::new(
+                    "stopped",
+                    format!("not attempted after the failure: {untouched:?}"),
                 ));
-                if let Some(why) = &s.explanation {
-                    text.push_str(&format!("  {why}\n"));
-                }
-                text.push_str(&format!("{}_us={}\n", s.step, s.micros));
             }
-            text.push_str(&format!(
-                "release {release} on {node}: {}\n",
-                if complete(report) {
-                    "installed and permanent"
-                } else if report.steps_ok() {
-                    "prepared, not installed (stopped at a failure elsewhere)"
-                } else {
-                    "not installed"
+            let fields = match reports.as_slice() {
+                [(node, r)] if conns.len() == 1 => {
+                    json!({"node": node, "release": release, "steps": r.steps})
                 }
-            ));
-        }
-        for node in &untouched {
-            text.push_str(&format!(
-                "{node}: untouched (stopped at the first failure)\n"
-            ));
-        }
-        emit(&text)?;
+                _ => json!({
+                    "release": release,
+                    "mode": match mode { Mode::Rolling => "rolling", Mode::Together => "together" },
+                    "nodes": reports.iter().map(|(n, r)| json!({"node": n, "steps": r.steps})).collect::<Vec<_>>(),
+                    "untouched": untouched,
+                }),
+            };
+            (fields, errors)
+        },
+        || text(&reports, &untouched, release, mode),
+    )
+}
+
+/// The report in words: each step of each node, then each node's verdict.
+fn text(
+    reports: &[(String, InstallReport)],
+    untouched: &[&String],
+    release: &str,
+    mode: Mode,
+) -> String {
+    let mut text = String::new();
+    if mode == Mode::Together {
+        text.push_str(
+            "the relup synchronises its nodes (sync_nodes): every node prepared, then \
+             install_release on all at once\n",
+        );
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    for (node, report) in reports {
+        for s in &report.steps {
+            text.push_str(&format!(
+                "{}\t{}\t{:.1} ms\t{}\n",
+                s.step,
+                if s.ok { "ok" } else { "FAILED" },
+                s.micros as f64 / 1000.0,
+                s.result
+            ));
+            if let Some(why) = &s.explanation {
+                text.push_str(&format!("  {why}\n"));
+            }
+            text.push_str(&format!("{}_us={}\n", s.step, s.micros));
+        }
+        text.push_str(&format!(
+            "release {release} on {node}: {}\n",
+            if report.ok() {
+                "installed and permanent"
+            } else if report.steps_ok() {
+                "prepared, not installed (stopped at a failure elsewhere)"
+            } else {
+                "not installed"
+            }
+        ));
+    }
+    for node in untouched {
+        text.push_str(&format!(
+            "{node}: untouched (stopped at the first failure)\n"
+        ));
+    }
+    text
 }
 
 /// The first node (prepared already) finished, then each other node whole, stopping at the

@@ -172,11 +172,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     } else {
         emit(&sim.render())?;
     }
-    Ok(if sim.outcome.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(super::exit_status(sim.outcome.is_ok()))
 }
 
 /// The simulation as a JSON document.

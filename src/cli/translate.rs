@@ -124,11 +124,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 );
                 emit(&json::text(&doc))?;
             }
-            Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(super::exit_status(ok))
         };
     let terms = match parse_terms(&source) {
         Ok(t) => t,

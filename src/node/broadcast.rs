@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use eetf::Term as ETerm;
 
-use super::dist::{Connection, DistError, as_tuple, atom, int, is_atom};
+use super::dist::{Connection, DistError, as_tuple, atom, int, is_atom, list};
 
 /// What became of the request to one process.
 #[derive(Debug, Clone, PartialEq)]
@@ -212,8 +212,4 @@ fn finish(answers: Vec<Option<Answer>>) -> Vec<Answer> {
 
 fn millis(d: Duration) -> ETerm {
     int(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn list(items: Vec<ETerm>) -> ETerm {
-    ETerm::from(eetf::List::from(items))
 }

@@ -135,17 +135,12 @@ fn home_cookie() -> Result<String, DistError> {
 /// The most parsed snippets kept (the crate evaluates a few dozen distinct ones).
 const MAX_PARSED: usize = 256;
 
-/// The most messages kept for [`Connection::receive`] while calls wait; the oldest go first.
-const MAX_MAILBOX: usize = 1_000_000;
-
 /// An open connection to one node, as a hidden node.
 pub struct Connection {
     node: String,
     wire: Wire,
     /// The node's parse of each snippet evaluated so far: the same code is parsed once.
     parsed: std::collections::HashMap<String, ETerm>,
-    /// Messages to this connection's pid that arrived while a call waited for its reply.
-    mailbox: std::collections::VecDeque<ETerm>,
     me: Pid,
     next_ref: u32,
     timeout: Duration,
@@ -284,7 +279,6 @@ impl Connection {
             Ok(Connection {
                 node: node.to_string(),
                 wire,
-                mailbox: std::collections::VecDeque::new(),
                 parsed: std::collections::HashMap::new(),
                 me: Pid::new(me_name.to_string(), 1, 0, creation.get()),
                 next_ref: 1,
@@ -331,7 +325,7 @@ impl Connection {
             atom("call"),
             atom(m),
             atom(f),
-            ETerm::from(List::from(args)),
+            list(args),
             ETerm::from(self.me.clone()),
         ]);
         let message = tuple(vec![
@@ -344,7 +338,7 @@ impl Connection {
         ]);
         let send = Message::reg_send(self.me.clone(), Atom::from("rex"), message);
         let deadline = std::time::Instant::now() + self.timeout;
-        self.write(vec![send])?;
+        self.write(send)?;
         let reply = loop {
             match self.next_message(deadline)? {
                 None => {
@@ -354,17 +348,15 @@ impl Connection {
                         what,
                     });
                 }
-                Some(body) => match as_tuple(&body) {
-                    Some([ETerm::Reference(r), reply]) if **r == reference => break reply.clone(),
-                    // A late reply to an earlier call that timed out: nobody waits for it.
-                    Some([ETerm::Reference(r), _]) if r.node == self.me.node => {}
-                    _ => {
-                        if self.mailbox.len() >= MAX_MAILBOX {
-                            self.mailbox.pop_front();
-                        }
-                        self.mailbox.push_back(body);
+                // Anything else (a late reply to an earlier call that timed out) has
+                // nobody waiting for it.
+                Some(body) => {
+                    if let Some([ETerm::Reference(r), reply]) = as_tuple(&body)
+                        && **r == reference
+                    {
+                        break reply.clone();
                     }
-                },
+                }
             }
         };
         let node = self.node.clone();
@@ -380,48 +372,8 @@ impl Connection {
         Ok(reply)
     }
 
-    /// This connection's pid, for `From` fields of messages the node answers.
-    pub fn self_pid(&self) -> ETerm {
-        ETerm::from(self.me.clone())
-    }
-
-    /// `rpc:cast(Node, M, F, Args)` through the node's `rex`: runs in a process of its own
-    /// there, with this connection as its group leader; nothing comes back.
-    ///
-    /// # Errors
-    /// A lost connection.
-    pub fn cast(&mut self, m: &str, f: &str, args: Vec<ETerm>) -> Result<(), DistError> {
-        let message = tuple(vec![
-            atom("$gen_cast"),
-            tuple(vec![
-                atom("cast"),
-                atom(m),
-                atom(f),
-                ETerm::from(List::from(args)),
-                ETerm::from(self.me.clone()),
-            ]),
-        ]);
-        self.write(vec![Message::reg_send(
-            self.me.clone(),
-            Atom::from("rex"),
-            message,
-        )])
-    }
-
-    /// The next message sent to this connection's pid (not a call's reply), or `None` when
-    /// none arrives before `deadline`.
-    ///
-    /// # Errors
-    /// A lost connection.
-    pub fn receive(&mut self, deadline: std::time::Instant) -> Result<Option<ETerm>, DistError> {
-        match self.mailbox.pop_front() {
-            Some(message) => Ok(Some(message)),
-            None => self.next_message(deadline),
-        }
-    }
-
-    fn write(&mut self, messages: Vec<Message>) -> Result<(), DistError> {
-        self.wire.send(messages).map_err(|e| self.lost(e.0))
+    fn write(&mut self, message: Message) -> Result<(), DistError> {
+        self.wire.send(message).map_err(|e| self.lost(e.0))
     }
 
     /// The body of the next message to this connection; `None` at `deadline`.
@@ -514,13 +466,18 @@ pub fn tuple(items: Vec<ETerm>) -> ETerm {
     ETerm::from(Tuple::from(items))
 }
 
+/// A list term.
+pub fn list(items: Vec<ETerm>) -> ETerm {
+    ETerm::from(List::from(items))
+}
+
 /// A string as Erlang's list of characters.
 pub fn charlist(s: &str) -> ETerm {
-    ETerm::from(List::from(
+    list(
         s.chars()
             .map(|c| ETerm::from(eetf::FixInteger::from(c as i32)))
-            .collect::<Vec<_>>(),
-    ))
+            .collect(),
+    )
 }
 
 /// A binary term.

@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use eetf::Term as ETerm;
 
-use super::dist::{Connection, DistError, as_tuple, atom, binary, bytes_of, charlist, is_atom};
+use super::dist::{
+    Connection, DistError, as_tuple, atom, binary, bytes_of, charlist, is_atom, list,
+};
 
 /// The steps of the phases `Phases` (`prepare`: write, unpack, check; `install`;
 /// `permanent`), evaluated on the node; returns `[{Step, Ok, Micros, ResultText}]` up to and
@@ -195,9 +197,7 @@ pub fn install_phases(
     phases: &[Phase],
 ) -> Result<InstallReport, DistError> {
     let tar = tar.map_or_else(|| atom("none"), binary);
-    let phases = ETerm::from(eetf::List::from(
-        phases.iter().map(|p| p.atom()).collect::<Vec<_>>(),
-    ));
+    let phases = list(phases.iter().map(|p| p.atom()).collect());
     let answer = conn.eval(
         STEPS,
         vec![("Vsn", charlist(vsn)), ("Tar", tar), ("Phases", phases)],

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use eetf::Term as ETerm;
 
 use super::broadcast::{Answer, system_request};
-use super::dist::{Connection, DistError, as_tuple, atom, binary, charlist, is_atom};
+use super::dist::{Connection, DistError, as_tuple, atom, binary, charlist, is_atom, list};
 use super::terms::to_eetf;
 use crate::exec::{ChildRef, Loader, Pid};
 use crate::instr::{Atom, LowLevel, Mfa, Mode, SyncTarget, Timeout};
@@ -185,6 +185,18 @@ impl LiveNode<'_> {
             .collect())
     }
 
+    /// code_change's Extra as the node's term: sent as a term, or, when this side cannot
+    /// encode it (an integer beyond 64 bits), as text read on the node.
+    fn extra_term(&mut self, extra: &Term<'static>) -> Result<ETerm, DistError> {
+        match to_eetf(extra) {
+            Some(term) => Ok(term),
+            None => self.conn.eval(
+                "{ok, Toks, _} = erl_scan:string(ExtraText ++ \".\"), {ok, E} = erl_parse:parse_term(Toks), E.",
+                vec![("ExtraText", charlist(&extra.to_string()))],
+            ),
+        }
+    }
+
     /// The version `code_change` is told: the one loaded before (up), `{down, It}` (down).
     fn code_change_vsn(&self, module: &Atom, mode: Mode) -> ETerm {
         let old = self
@@ -248,10 +260,7 @@ impl Loader for LiveNode<'_> {
         // The version code_change is told about is the one loaded before
         // (release_handler_1:get_current_vsn/1), read now, before the suspension window.
         let names: Vec<ETerm> = modules.iter().map(|m| atom(m.as_str())).collect();
-        let vsns = self.conn.eval(
-            CURRENT_VSNS,
-            vec![("Ms", ETerm::from(eetf::List::from(names)))],
-        )?;
+        let vsns = self.conn.eval(CURRENT_VSNS, vec![("Ms", list(names))])?;
         if let ETerm::List(vsns) = vsns {
             for (m, v) in modules.iter().zip(vsns.elements) {
                 self.old_vsns.insert(m.clone(), v);
@@ -346,15 +355,14 @@ impl Loader for LiveNode<'_> {
     ) -> Result<(), LiveError> {
         let p = self.pid(pid);
         let vsn = self.code_change_vsn(module, mode);
+        let extra = self.extra_term(extra)?;
         let answer = self.conn.eval(
-            "{ok, Toks, _} = erl_scan:string(ExtraText ++ \".\"),
-             {ok, Extra} = erl_parse:parse_term(Toks),
-             try sys:change_code(P, M, Vsn, Extra, T) catch _:R -> {error, R} end.",
+            "try sys:change_code(P, M, Vsn, Extra, T) catch _:R -> {error, R} end.",
             vec![
                 ("P", p),
                 ("M", atom(module.as_str())),
                 ("Vsn", vsn),
-                ("ExtraText", charlist(&extra.to_string())),
+                ("Extra", extra),
                 ("T", timeout_term(timeout)),
             ],
         )?;
@@ -395,15 +403,7 @@ impl Loader for LiveNode<'_> {
             return Vec::new();
         }
         let vsn = self.code_change_vsn(module, mode);
-        // Extra goes as a term; one this side cannot encode goes as text, read on the node.
-        let extra_term = match to_eetf(extra) {
-            Some(term) => Ok(term),
-            None => self.conn.eval(
-                "{ok, Toks, _} = erl_scan:string(ExtraText ++ \".\"), {ok, E} = erl_parse:parse_term(Toks), E.",
-                vec![("ExtraText", charlist(&extra.to_string()))],
-            ),
-        };
-        let request = extra_term.map(|extra| {
+        let request = self.extra_term(extra).map(|extra| {
             super::dist::tuple(vec![atom("change_code"), atom(module.as_str()), vsn, extra])
         });
         let what = format!("sys:change_code({module})");

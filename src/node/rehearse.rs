@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::dist::{
     ConnectOptions, Connection, DistError, as_tuple, atom, binary, bytes_of, charlist, is_atom,
+    list,
 };
 use crate::instr::{Atom, LowLevel, Mode};
 use crate::plan::ebin_dir;
@@ -214,7 +215,7 @@ pub fn rehearse(
         return Ok(rehearsal);
     }
     let modules: Vec<ETerm> = calls.iter().map(|(_, _, m, _)| atom(m.as_str())).collect();
-    let live_data = live.eval(LIVE, vec![("Ms", ETerm::from(eetf::List::from(modules)))])?;
+    let live_data = live.eval(LIVE, vec![("Ms", list(modules))])?;
     let per_module: Vec<(String, ETerm, Vec<ETerm>)> = match &live_data {
         ETerm::List(l) => l
             .elements

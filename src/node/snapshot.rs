@@ -7,13 +7,13 @@
 //! Pids, ports, references and funs in a state become atoms naming them (`'<0.85.0>'`), so the
 //! scenario stays plain terms.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use eetf::Term as ETerm;
 
 use super::dist::{Connection, DistError, as_tuple, int, is_atom};
-pub use super::terms::from_eetf;
+use super::terms::from_eetf;
 use crate::term::Term;
 
 /// The largest state (in words, `erts_debug:flat_size/1`) a snapshot keeps; a larger one is
@@ -155,6 +155,17 @@ fn atom_text(t: &ETerm) -> Option<String> {
     }
 }
 
+/// `[{Pid, Value}]` by pid.
+fn by_pid(t: &ETerm) -> HashMap<&ETerm, &ETerm> {
+    list(t)
+        .iter()
+        .filter_map(|r| match as_tuple(r)? {
+            [pid, value] => Some((pid, value)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn list(t: &ETerm) -> &[ETerm] {
     match t {
         ETerm::List(l) => &l.elements,
@@ -278,10 +289,21 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
         let pid = pid_text(t);
         pid_name.get(&pid).cloned().unwrap_or(pid)
     };
+    // Children declared with modules = dynamic answered release_handler's get_modules
+    // (get_supervised_procs asked them above; a gen_server there would have failed it):
+    // gen_event processes, as the simulator must know. By (supervisor, child id).
+    let mut dynamic: HashSet<(&ETerm, &ETerm)> = HashSet::new();
     for s in list(sups) {
-        let Some([_, module, children]) = as_tuple(s) else {
+        let Some([sup, module, children]) = as_tuple(s) else {
             continue;
         };
+        for c in list(children) {
+            if let Some([id, _, _, mods]) = as_tuple(c)
+                && is_atom(mods, "dynamic")
+            {
+                dynamic.insert((sup, id));
+            }
+        }
         let Some(module) = atom_text(module) else {
             continue;
         };
@@ -334,45 +356,13 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
             described.push((sup, id, pid, pid_text(pid), runs.clone()));
         }
     }
-    let mut states: HashMap<String, &ETerm> = list(states)
-        .iter()
-        .filter_map(|r| match as_tuple(r)? {
-            [pid, state] => Some((pid_text(pid), state)),
-            _ => None,
-        })
-        .collect();
-    let large: HashMap<String, &ETerm> = list(large)
-        .iter()
-        .filter_map(|r| match as_tuple(r)? {
-            [pid, words] => Some((pid_text(pid), words)),
-            _ => None,
-        })
-        .collect();
-    // Children declared with modules = dynamic answered release_handler's get_modules
-    // (get_supervised_procs asked them above; a gen_server there would have failed it):
-    // gen_event processes, as the simulator must know.
-    let dynamic: std::collections::HashSet<(String, String)> = list(sups)
-        .iter()
-        .filter_map(|s| match as_tuple(s)? {
-            [sup, _, children] => Some((pid_text(sup), children)),
-            _ => None,
-        })
-        .flat_map(|(sup, children)| {
-            list(children)
-                .iter()
-                .filter_map(move |c| match as_tuple(c)? {
-                    [id, _, _, mods] if is_atom(mods, "dynamic") => {
-                        Some((sup.clone(), from_eetf(id).to_string()))
-                    }
-                    _ => None,
-                })
-        })
-        .collect();
+    let mut states = by_pid(states);
+    let large = by_pid(large);
     let mut sup_name: HashMap<&ETerm, Term<'static>> = HashMap::new();
     let mut process_count = 0;
     for (sup, id, pid, text, runs) in described {
-        let state = states.remove(&text);
-        let too_large = large.get(&text).copied();
+        let state = states.remove(pid);
+        let too_large = large.get(pid).copied();
         let name = pid_name.get(&text).cloned().unwrap_or(text);
         let mut opts = vec![Term::tuple(vec![Term::atom("runs"), runs])];
         if is_atom(sup, "undefined") {
@@ -393,7 +383,7 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
                 parent,
                 from_eetf(id),
             ]));
-            if dynamic.contains(&(pid_text(sup), from_eetf(id).to_string())) {
+            if dynamic.contains(&(sup, id)) {
                 opts.push(Term::tuple(vec![
                     Term::atom("behaviour"),
                     Term::atom("gen_event"),
@@ -408,14 +398,12 @@ pub fn snapshot(conn: &mut Connection) -> Result<Snapshot, DistError> {
             opts.push(Term::tuple(vec![Term::atom("state"), from_eetf(state)]));
         }
         if let Some(words) = too_large {
-            {
-                comment(
-                    &mut out,
-                    &format!(
-                        "the state of {name} is left out: {words} words, over the cap of {MAX_STATE_WORDS}"
-                    ),
-                );
-            }
+            comment(
+                &mut out,
+                &format!(
+                    "the state of {name} is left out: {words} words, over the cap of {MAX_STATE_WORDS}"
+                ),
+            );
         }
         line(
             &mut out,

@@ -5,7 +5,7 @@
 //! makes waiting with a timeout safe (a timeout never drops half a frame, as cancelling an
 //! async read could) and cheap (one channel receive per message, which matters when ten
 //! thousand processes answer at once). Writes go through one lock, so the reader's tick
-//! answers never interleave with the caller's frames, and many frames go out in one write.
+//! answers never interleave with the caller's frames, and each frame goes out in one write.
 
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
@@ -66,15 +66,13 @@ impl Wire {
         })
     }
 
-    /// Writes the messages' frames in one write.
+    /// Writes the message's frame in one write.
     ///
     /// # Errors
     /// The connection is gone.
-    pub fn send(&self, messages: Vec<Message>) -> Result<(), Lost> {
+    pub fn send(&self, message: Message) -> Result<(), Lost> {
         let mut buf = Vec::new();
-        for message in messages {
-            frame(message, &mut buf)?;
-        }
+        frame(message, &mut buf)?;
         write(&self.writer, &buf)
     }
 

@@ -169,3 +169,20 @@ pub fn escript<S: AsRef<std::ffi::OsStr>>(tool: &str, args: &[S]) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Compiles Erlang `sources` into `out` with `erlc`; a compile error fails the test with
+/// erlc's output.
+pub fn erlc(out: &Path, sources: &[PathBuf]) {
+    let done = std::process::Command::new("erlc")
+        .arg("-o")
+        .arg(out)
+        .args(sources)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "erlc {sources:?}: {}{}",
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr)
+    );
+}

@@ -54,15 +54,7 @@ fn write_app(lib: &Path, vsn: &str, code_change: &str) {
         ),
     )
     .unwrap();
-    let ok = Command::new("erlc")
-        .arg("-o")
-        .arg(&ebin)
-        .arg(ebin.join("ctr_app.erl"))
-        .arg(ebin.join("ctr_srv.erl"))
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "erlc failed");
+    crate::common::erlc(&ebin, &[ebin.join("ctr_app.erl"), ebin.join("ctr_srv.erl")]);
 }
 
 #[test]
@@ -89,28 +81,12 @@ code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
     );
     let node = format!("ctr_{tag}@localhost");
     let cookie = format!("apply_{tag}");
-    let _node = Spawned(
-        Command::new("erl")
-            .env("ERL_EPMD_PORT", port.to_string())
-            .args([
-                "-sname",
-                &node,
-                "-setcookie",
-                &cookie,
-                "-noshell",
-                "-noinput",
-                "-pa",
-            ])
-            .arg(lib.join("ctr-1/ebin"))
-            .args([
-                "-eval",
-                "ok = application:start(sasl), ok = application:start(ctr)",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _node = erl_node(
+        port,
+        &node,
+        &cookie,
+        &[&lib.join("ctr-1/ebin")],
+        "ok = application:start(sasl), ok = application:start(ctr)",
     );
     let options = ConnectOptions {
         cookie: Some(cookie.clone()),
@@ -130,7 +106,7 @@ code_change({down, _}, {st, N, _}, _) -> {ok, {st, N}}."#,
                 .unwrap();
             let not_yet = relup::node::dist::is_atom(&v, "not_yet");
             if !not_yet || Instant::now() > deadline {
-                return relup::node::snapshot::from_eetf(&v).to_string();
+                return relup::node::terms::from_eetf(&v).to_string();
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -239,11 +215,26 @@ pub(crate) fn private_epmd() -> (u16, Spawned) {
 
 /// Starts a plain node (`-sname NAME@localhost`, sasl running) on the private epmd `port`.
 pub(crate) fn plain_node(port: u16, name: &str, cookie: &str) -> Spawned {
+    erl_node(port, name, cookie, &[], "ok = application:start(sasl)")
+}
+
+/// Starts a node `-sname NAME@localhost` on the private epmd `port`, with `code_path` first
+/// on its code path, evaluating `eval` once booted.
+fn erl_node(port: u16, name: &str, cookie: &str, code_path: &[&Path], eval: &str) -> Spawned {
+    let mut erl = Command::new("erl");
+    erl.env("ERL_EPMD_PORT", port.to_string()).args([
+        "-sname",
+        name,
+        "-setcookie",
+        cookie,
+        "-noshell",
+        "-noinput",
+    ]);
+    for dir in code_path {
+        erl.arg("-pa").arg(dir);
+    }
     Spawned(
-        Command::new("erl")
-            .env("ERL_EPMD_PORT", port.to_string())
-            .args(["-sname", name, "-setcookie", cookie, "-noshell", "-noinput"])
-            .args(["-eval", "ok = application:start(sasl)"])
+        erl.args(["-eval", eval])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -87,14 +87,10 @@ fn relup_node_installs_a_sync_nodes_relup_on_both_nodes_together() {
         .unwrap();
     assert_eq!(linked.to_string(), "'true'", "the two nodes connect");
 
-    // The pre-flight covers both nodes.
-    let mut check = run.command(env!("CARGO_BIN_EXE_relup"));
-    check
-        .args(["node", "check", "--to", "0.2.0", "--relup"])
-        .arg(root.join("releases/0.2.0/relup"))
-        .arg("--lib")
-        .arg(root.join("lib"))
-        .args([
+    // `relup node ARGS... --node A --node B --cookie C`.
+    let on_both = |args: &[&std::ffi::OsStr]| {
+        let mut c = run.command(env!("CARGO_BIN_EXE_relup"));
+        c.arg("node").args(args).args([
             "--node",
             &names[0],
             "--node",
@@ -102,6 +98,21 @@ fn relup_node_installs_a_sync_nodes_relup_on_both_nodes_together() {
             "--cookie",
             &run.cookie,
         ]);
+        c
+    };
+
+    // The pre-flight covers both nodes.
+    let relup_file = root.join("releases/0.2.0/relup");
+    let lib = root.join("lib");
+    let check = on_both(&[
+        "check".as_ref(),
+        "--to".as_ref(),
+        "0.2.0".as_ref(),
+        "--relup".as_ref(),
+        relup_file.as_os_str(),
+        "--lib".as_ref(),
+        lib.as_os_str(),
+    ]);
     let (ok, out, err) = run.run(check, "check-cluster", 180);
     assert!(ok, "pre-flight of the cluster:\n{out}\n{err}");
     for name in &names {
@@ -109,18 +120,13 @@ fn relup_node_installs_a_sync_nodes_relup_on_both_nodes_together() {
     }
     assert!(out.contains("cluster of 2 nodes: go"), "{out}");
 
-    let mut install = run.command(env!("CARGO_BIN_EXE_relup"));
-    install
-        .args(["node", "install", "--release", "0.2.0", "--tar"])
-        .arg(&new_tar)
-        .args([
-            "--node",
-            &names[0],
-            "--node",
-            &names[1],
-            "--cookie",
-            &run.cookie,
-        ]);
+    let install = on_both(&[
+        "install".as_ref(),
+        "--release".as_ref(),
+        "0.2.0".as_ref(),
+        "--tar".as_ref(),
+        new_tar.as_os_str(),
+    ]);
     let (ok, out, err) = run.run(install, "install-together", 180);
     assert!(ok, "install on the cluster failed:\n{out}\n{err}");
     assert!(out.contains("sync_nodes"), "{out}");

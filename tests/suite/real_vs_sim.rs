@@ -9,14 +9,13 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use relup::exec::scenario::Scenario;
 use relup::exec::{ExecOptions, Hazard, SimulatedRuntime, execute};
 use relup::instr::{Instruction, LowLevel, decode_instruction};
 use relup::node::dist::{atom, charlist, tuple};
-use relup::node::snapshot::from_eetf;
+use relup::node::terms::from_eetf;
 use relup::node::{ConnectOptions, Connection};
 use relup::term::{parse_term, parse_terms};
 
@@ -169,8 +168,7 @@ fn build(case: &Case, lib: &Path) {
             .filter(|s| s.0 == app && s.1 == vsn)
             .map(|s| s.2)
             .collect();
-        let mut erlc = Command::new("erlc");
-        erlc.arg("-o").arg(&ebin);
+        let mut files = Vec::new();
         for s in case.sources.iter().filter(|s| s.0 == app && s.1 == vsn) {
             let file = ebin.join(format!("{}.erl", s.2));
             // A source that sets its own -vsn keeps it; the others get the application's.
@@ -180,16 +178,9 @@ fn build(case: &Case, lib: &Path) {
                 format!("-vsn(\"{vsn}\").\n")
             };
             std::fs::write(&file, format!("-module({}).\n{vsn_attr}{}", s.2, s.3)).unwrap();
-            erlc.arg(&file);
+            files.push(file);
         }
-        let out = erlc.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}: erlc: {}{}",
-            case.name,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::common::erlc(&ebin, &files);
         let callback = format!("{app}_app");
         let mod_entry = if mods.contains(&callback.as_str()) {
             format!(", {{mod, {{{callback}, []}}}}")

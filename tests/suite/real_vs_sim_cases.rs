@@ -5,6 +5,39 @@
 
 use crate::real_vs_sim_code::*;
 
+/// The scenario of application `a` running version 1 (`a_sup` with `srv` in state
+/// `{st, 1}`), then the lines given (scenario lines may come in any order but processes').
+macro_rules! a_node {
+    ($($more:literal),* $(,)?) => {
+        concat!(
+            r#"{release, "1"}.
+{module, a_app, [{current, "1"}]}.
+{module, srv, [{current, "1"}]}.
+{supervisor, a_app, "1", [{srv, [srv]}]}.
+{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
+{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
+"#,
+            $($more),*
+        )
+    };
+}
+
+/// Application `a` with `srv` from version 1 to version 2 (which migrates its state).
+const A_SRV_1_TO_2: &[(&str, &str, &str, &str)] = &[
+    ("a", "1", "a_app", A_APP),
+    ("a", "1", "srv", SRV),
+    ("a", "2", "a_app", A_APP),
+    ("a", "2", "srv", SRV_2),
+];
+
+/// Application `a` gaining the child `extra` in version 2.
+const A_EXTRA_1_TO_2: &[(&str, &str, &str, &str)] = &[
+    ("a", "1", "a_app", A_APP),
+    ("a", "1", "srv", SRV),
+    ("a", "2", "a_app", A_APP_EXTRA),
+    ("a", "2", "extra", EXTRA),
+];
+
 /// One situation.
 pub(crate) struct Case {
     /// A name that says what happens.
@@ -35,27 +68,13 @@ pub(crate) struct Case {
 pub(crate) const CASES: &[Case] = &[
     Case {
         name: "gen_server keeps its pid and migrates its state",
-        sources: &[
-            ("a", "1", "a_app", A_APP),
-            ("a", "1", "srv", SRV),
-            ("a", "2", "a_app", A_APP),
-            ("a", "2", "srv", SRV_2),
-        ],
+        sources: A_SRV_1_TO_2,
         setup: "application:start(a)",
         names: &[("a_sup", false), ("srv", true)],
         modules: &["srv"],
         script: r#"[{load_object_code,{a,"2",[srv]}},point_of_no_return,{suspend,[srv]},
             {load,{srv,brutal_purge,brutal_purge}},{code_change,up,[{srv,[]}]},{resume,[srv]}]"#,
-        scenario: concat!(
-            r#"{release, "1"}.
-{module, a_app, [{current, "1"}]}.
-{module, srv, [{current, "1"}]}.
-{supervisor, a_app, "1", [{srv, [srv]}]}.
-{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
-{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
-"#,
-            "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
-        ),
+        scenario: a_node!("{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"),
         make_permanent: false,
         probe: "",
     },
@@ -82,12 +101,7 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         name: "a new child spec is not started by the supervisor's code_change",
-        sources: &[
-            ("a", "1", "a_app", A_APP),
-            ("a", "1", "srv", SRV),
-            ("a", "2", "a_app", A_APP_EXTRA),
-            ("a", "2", "extra", EXTRA),
-        ],
+        sources: A_EXTRA_1_TO_2,
         setup: "application:start(a)",
         names: &[("a_sup", false), ("srv", true), ("extra", false)],
         modules: &["a_app", "extra"],
@@ -95,15 +109,8 @@ pub(crate) const CASES: &[Case] = &[
             {load,{extra,brutal_purge,brutal_purge}},{suspend,[a_app]},
             {load,{a_app,brutal_purge,brutal_purge}},{code_change,up,[{a_app,[]}]},
             {resume,[a_app]}]"#,
-        scenario: concat!(
-            r#"{release, "1"}.
-{module, a_app, [{current, "1"}]}.
-{module, srv, [{current, "1"}]}.
-{supervisor, a_app, "1", [{srv, [srv]}]}.
-{supervisor, a_app, "2", [{srv, [srv]}, {extra, [extra]}]}.
-{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
-{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
-"#,
+        scenario: a_node!(
+            "{supervisor, a_app, \"2\", [{srv, [srv]}, {extra, [extra]}]}.\n",
             "{child_start, extra, [{state, ready}]}.\n"
         ),
         make_permanent: false,
@@ -111,12 +118,7 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         name: "restart_child starts the new child",
-        sources: &[
-            ("a", "1", "a_app", A_APP),
-            ("a", "1", "srv", SRV),
-            ("a", "2", "a_app", A_APP_EXTRA),
-            ("a", "2", "extra", EXTRA),
-        ],
+        sources: A_EXTRA_1_TO_2,
         setup: "application:start(a)",
         names: &[("a_sup", false), ("srv", true), ("extra", true)],
         modules: &["a_app", "extra"],
@@ -124,15 +126,8 @@ pub(crate) const CASES: &[Case] = &[
             {load,{extra,brutal_purge,brutal_purge}},{suspend,[a_app]},
             {load,{a_app,brutal_purge,brutal_purge}},{code_change,up,[{a_app,[]}]},
             {resume,[a_app]},{apply,{supervisor,restart_child,[a_sup,extra]}}]"#,
-        scenario: concat!(
-            r#"{release, "1"}.
-{module, a_app, [{current, "1"}]}.
-{module, srv, [{current, "1"}]}.
-{supervisor, a_app, "1", [{srv, [srv]}]}.
-{supervisor, a_app, "2", [{srv, [srv]}, {extra, [extra]}]}.
-{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
-{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
-"#,
+        scenario: a_node!(
+            "{supervisor, a_app, \"2\", [{srv, [srv]}, {extra, [extra]}]}.\n",
             "{child_start, extra, [{state, ready}]}.\n"
         ),
         make_permanent: false,
@@ -140,12 +135,7 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         name: "suspend of a supervisor and its worker collects both before suspending",
-        sources: &[
-            ("a", "1", "a_app", A_APP),
-            ("a", "1", "srv", SRV),
-            ("a", "2", "a_app", A_APP),
-            ("a", "2", "srv", SRV_2),
-        ],
+        sources: A_SRV_1_TO_2,
         setup: "application:start(a)",
         names: &[("a_sup", false), ("srv", true)],
         modules: &["a_app", "srv"],
@@ -153,15 +143,8 @@ pub(crate) const CASES: &[Case] = &[
             {suspend,[a_app,srv]},{load,{a_app,brutal_purge,brutal_purge}},
             {load,{srv,brutal_purge,brutal_purge}},
             {code_change,up,[{a_app,[]},{srv,[]}]},{resume,[a_app,srv]}]"#,
-        scenario: concat!(
-            r#"{release, "1"}.
-{module, a_app, [{current, "1"}]}.
-{module, srv, [{current, "1"}]}.
-{supervisor, a_app, "1", [{srv, [srv]}]}.
-{supervisor, a_app, "2", [{srv, [srv]}]}.
-{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
-{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
-"#,
+        scenario: a_node!(
+            "{supervisor, a_app, \"2\", [{srv, [srv]}]}.\n",
             "{migration, srv, up, {st, '$1'}, {st, '$1', migrated}}.\n"
         ),
         make_permanent: false,
@@ -252,16 +235,9 @@ pub(crate) const CASES: &[Case] = &[
         modules: &[],
         script: r#"[{load_object_code,{a,"2",[srv]}},point_of_no_return,{suspend,[srv]},
             {load,{srv,brutal_purge,brutal_purge}},{code_change,up,[{srv,[]}]},{resume,[srv]}]"#,
-        scenario: concat!(
-            r#"{release, "1"}.
-{module, a_app, [{current, "1"}]}.
-{module, srv, [{current, "1"}]}.
-{module_vsn, srv, "1", "srv-a"}.
-{module_vsn, srv, "2", "srv-b"}.
-{supervisor, a_app, "1", [{srv, [srv]}]}.
-{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
-{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
-"#,
+        scenario: a_node!(
+            "{module_vsn, srv, \"1\", \"srv-a\"}.\n",
+            "{module_vsn, srv, \"2\", \"srv-b\"}.\n",
             "{migration, srv, up, {st, '$1'}, {st, '$1', '$vsn'}}.\n"
         ),
         make_permanent: false,
@@ -359,13 +335,7 @@ pub(crate) const CASES: &[Case] = &[
         script: r#"[point_of_no_return,{apply,{application,stop,[a]}},
             {remove,{srv,brutal_purge,brutal_purge}},{purge,[srv]},
             {apply,{application,unload,[a]}}]"#,
-        scenario: r#"{release, "1"}.
-{module, a_app, [{current, "1"}]}.
-{module, srv, [{current, "1"}]}.
-{supervisor, a_app, "1", [{srv, [srv]}]}.
-{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
-{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
-"#,
+        scenario: a_node!(),
         make_permanent: false,
         probe: "",
     },
@@ -482,27 +452,13 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         name: "stop and start: the supervisor terminates the child, then restarts it",
-        sources: &[
-            ("a", "1", "a_app", A_APP),
-            ("a", "1", "srv", SRV),
-            ("a", "2", "a_app", A_APP),
-            ("a", "2", "srv", SRV_2),
-        ],
+        sources: A_SRV_1_TO_2,
         setup: "application:start(a)",
         names: &[("a_sup", false), ("srv", true)],
         modules: &["srv"],
         script: r#"[{load_object_code,{a,"2",[srv]}},point_of_no_return,{stop,[srv]},
             {load,{srv,brutal_purge,brutal_purge}},{start,[srv]}]"#,
-        scenario: concat!(
-            r#"{release, "1"}.
-{module, a_app, [{current, "1"}]}.
-{module, srv, [{current, "1"}]}.
-{supervisor, a_app, "1", [{srv, [srv]}]}.
-{process, a_sup, [{runs, [{a_app, "1"}]}, {top_supervisor, a}]}.
-{process, srv, [{runs, [{srv, "1"}]}, {child_of, a_sup, srv}, {state, {st, 1}}]}.
-"#,
-            "{child_start, srv, [{state, {st, 1, migrated}}]}.\n"
-        ),
+        scenario: a_node!("{child_start, srv, [{state, {st, 1, migrated}}]}.\n"),
         make_permanent: false,
         probe: "",
     },

@@ -72,6 +72,9 @@ pub struct SimulatedRuntime {
     pending_restarts: Vec<(Pid, Atom, LoopKind)>,
     /// Funs held in states: `(process, module, version of its code)`.
     funs: Vec<(Pid, Atom, String)>,
+    /// Each process name's description in the scenario (its first, as a name is looked up
+    /// for every process a suspend or a restart meets).
+    spec_of: BTreeMap<Atom, usize>,
 }
 
 impl SimulatedRuntime {
@@ -160,6 +163,10 @@ impl SimulatedRuntime {
             }
         }
         check_acyclic(&state)?;
+        let mut spec_of = BTreeMap::new();
+        for (i, p) in scenario.processes.iter().enumerate() {
+            spec_of.entry(p.name.clone()).or_insert(i);
+        }
         let mut funs = Vec::new();
         for (i, p) in scenario.processes.iter().enumerate() {
             for m in &p.holds_funs {
@@ -183,6 +190,7 @@ impl SimulatedRuntime {
             restarts: BTreeMap::new(),
             pending_restarts: Vec::new(),
             funs,
+            spec_of,
         })
     }
 

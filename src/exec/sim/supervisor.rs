@@ -57,7 +57,7 @@ impl SimulatedRuntime {
     /// The scenario's description of the process named `name` (restarted processes keep
     /// their name).
     pub(super) fn spec_named(&self, name: &Atom) -> Option<&crate::exec::scenario::ProcessSpec> {
-        self.scenario.processes.iter().find(|p| &p.name == name)
+        self.scenario.processes.get(*self.spec_of.get(name)?)
     }
 
     /// A supervised process died abnormally (a purge killed it): its supervisor restarts it
@@ -143,6 +143,13 @@ impl SimulatedRuntime {
             .filter(|(_, p)| p.top_of.as_ref() == Some(app))
             .map(|(pid, _)| *pid)
             .collect();
+        // Each live process under its supervisor, in one pass.
+        let mut children: BTreeMap<Pid, Vec<Pid>> = BTreeMap::new();
+        for (pid, p) in self.alive() {
+            if let Some((sup, _)) = &p.child_of {
+                children.entry(*sup).or_default().push(*pid);
+            }
+        }
         let mut ended = 0;
         let mut stack = tops;
         let mut seen = std::collections::BTreeSet::new();
@@ -150,15 +157,7 @@ impl SimulatedRuntime {
             if !seen.insert(pid) {
                 continue;
             }
-            let children: Vec<Pid> = self
-                .state
-                .processes
-                .iter()
-                .filter(|(_, p)| p.child_of.as_ref().is_some_and(|(s, _)| *s == pid))
-                .filter(|(_, p)| !matches!(p.status, Status::Dead(_)))
-                .map(|(c, _)| *c)
-                .collect();
-            stack.extend(children);
+            stack.extend(children.get(&pid).into_iter().flatten().copied());
             self.kill(pid, "shutdown");
             ended += 1;
         }
