@@ -90,10 +90,19 @@ make_tree_dir() ->
               "" -> "/tmp";
               D -> D
           end,
+    make_tree_dir(Tmp, 100).
+
+%% OS pids are reused (a kept tree may still hold an earlier run's name), so the name also
+%% carries random bits and a taken name is retried.
+make_tree_dir(_Tmp, 0) ->
+    error(no_free_tree_dir);
+make_tree_dir(Tmp, Tries) ->
     Base = filename:join(Tmp, "relup-oracle-" ++ os:getpid() ++ "-"
-                         ++ integer_to_list(erlang:unique_integer([positive]))),
-    ok = file:make_dir(Base),
-    Base.
+                         ++ integer_to_list(rand:uniform(1 bsl 40))),
+    case file:make_dir(Base) of
+        ok -> Base;
+        {error, eexist} -> make_tree_dir(Tmp, Tries - 1)
+    end.
 
 delete_tree(Dir) -> file:del_dir_r(Dir).
 
