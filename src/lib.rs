@@ -66,6 +66,7 @@
 //!   [`SimulatedRuntime`], a model of a running node.
 //! * [`check`]: what `relup check` runs on one file (decoding plus the translation's checks).
 //! * [`node`] (feature `node`): live nodes over Erlang distribution: snapshot, install.
+//! * [`run`] (feature `run`, Unix): whole-process upgrades that keep the listening sockets.
 //! * [`cases`]: the OTP oracle's case-file format.
 
 #![forbid(unsafe_code)]
@@ -85,6 +86,8 @@ pub mod node;
 pub mod order;
 pub mod passes;
 pub mod plan;
+#[cfg(all(feature = "run", unix))]
+pub mod run;
 pub mod span;
 pub mod term;
 

@@ -27,6 +27,7 @@ mod node;
 mod node_apply;
 mod node_check;
 mod node_install;
+mod run;
 mod simulate;
 mod translate;
 
@@ -54,6 +55,9 @@ enum Command {
     Make(make::Args),
     /// A live node over Erlang distribution: snapshot it, install a release.
     Node(node::Args),
+    /// Run a command on sockets held here; on SIGHUP hand them to a new instance (no
+    /// connection refused).
+    Run(run::Args),
     /// Predict what an upgrade does to a running node (a scenario file).
     Simulate(simulate::Args),
     /// Translate appup instructions into a low-level script (systools_rc:translate_scripts).
@@ -82,6 +86,8 @@ impl<E: Into<Box<dyn std::error::Error>>> From<E> for CliError {
             "no_matching_relup"
         } else if e.is::<relup::exec::SimError>() {
             "bad_scenario"
+        } else if e.is::<relup::run::RunError>() {
+            "run"
         } else {
             "usage"
         };
@@ -101,6 +107,7 @@ impl Cli {
             Command::Check(_) => "check",
             Command::Make(_) => "make",
             Command::Node(_) => "node",
+            Command::Run(_) => "run",
             Command::Simulate(_) => "simulate",
             Command::Translate(_) => "translate",
         }
@@ -127,6 +134,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Check(args) => check::run(args),
         Command::Make(args) => make::run(args),
         Command::Node(args) => node::run(args),
+        Command::Run(args) => run::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Translate(args) => translate::run(args),
     }
