@@ -33,6 +33,8 @@ mod real_vs_sim_code;
 mod relgen;
 pub mod relup_diff;
 mod roundtrip;
+mod run_handoff;
+mod run_harness;
 mod translate_diff;
 mod translate_spec;
 mod version_keys;
