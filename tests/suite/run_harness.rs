@@ -68,7 +68,7 @@ impl Supervised {
             seen: Vec::new(),
             addr: None,
         };
-        if args.iter().any(|a| *a == "--listen") {
+        if args.contains(&"--listen") {
             let l = s.wait_for(|e| e["event"] == "listening", 10);
             s.addr = l["address"].as_str().and_then(|a| a.parse().ok());
         }
