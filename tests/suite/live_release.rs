@@ -136,7 +136,7 @@ impl Run {
 }
 
 /// A TCP port nobody listens on right now (the run's private epmd takes it).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }

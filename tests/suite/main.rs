@@ -35,6 +35,7 @@ pub mod relup_diff;
 mod roundtrip;
 mod run_handoff;
 mod run_harness;
+mod run_release;
 mod translate_diff;
 mod translate_spec;
 mod version_keys;

@@ -34,7 +34,12 @@ pub struct Supervised {
 impl Supervised {
     /// Starts `relup run --json ARGS -- COMMAND...` and waits for its `listening` events.
     pub fn start(args: &[&str], command: &[&str]) -> Supervised {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_relup"))
+        Supervised::start_in(Command::new(env!("CARGO_BIN_EXE_relup")), args, command)
+    }
+
+    /// [`Supervised::start`] from a prepared command (the relup binary, with its environment).
+    pub fn start_in(mut relup: Command, args: &[&str], command: &[&str]) -> Supervised {
+        let mut child = relup
             .arg("run")
             .arg("--json")
             .args(args)
