@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
+use relup::node::handoff::{handoff, handoff_target};
 use relup::node::install::{InstallReport, Phase, install_phases, uses_sync_nodes};
 use relup::node::{Connection, install};
 
@@ -38,10 +39,7 @@ pub fn run(
     let mut reports: Vec<(String, InstallReport)> = Vec::new();
     let mut mode = Mode::Rolling;
     if let [(node, conn)] = conns.as_mut_slice() {
-        reports.push((
-            node.clone(),
-            install(conn, release, tar).map_err(node_error)?,
-        ));
+        reports.push((node.clone(), one_node(conn, release, tar)?));
     } else if !conns.is_empty() {
         // The first node is prepared, which unpacks the release there: its relup says
         // whether the nodes synchronise.
@@ -98,6 +96,29 @@ pub fn run(
         },
         || text(&reports, &untouched, release, mode),
     )
+}
+
+/// One node: prepared, then installed and made permanent, or, when the relup restarts the
+/// emulator and the node runs under `relup run`, restarted by a handoff.
+fn one_node(
+    conn: &mut Connection,
+    release: &str,
+    tar: Option<Vec<u8>>,
+) -> Result<InstallReport, CliError> {
+    let mut report = install_phases(conn, release, tar, &[Phase::Prepare]).map_err(node_error)?;
+    if !report.steps_ok() {
+        return Ok(report);
+    }
+    let rest = match handoff_target(conn, release).map_err(node_error)? {
+        Some(target) => vec![handoff(conn, release, &target).map_err(node_error)?],
+        None => {
+            install_phases(conn, release, None, &[Phase::Install, Phase::Permanent])
+                .map_err(node_error)?
+                .steps
+        }
+    };
+    report.steps.extend(rest);
+    Ok(report)
 }
 
 /// The report in words: each step of each node, then each node's verdict.

@@ -78,11 +78,12 @@ impl InstallReport {
         self.steps.iter().all(|s| s.ok)
     }
 
-    /// True when every step ran and succeeded.
+    /// True when every step ran and succeeded (the last is `permanent`, or `handoff` when
+    /// relup run restarted the node into the release: [`super::handoff`]).
     pub fn ok(&self) -> bool {
         self.steps
             .last()
-            .is_some_and(|s| s.ok && s.step == "permanent")
+            .is_some_and(|s| s.ok && (s.step == "permanent" || s.step == "handoff"))
     }
 }
 

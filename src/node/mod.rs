@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 pub mod dist;
+pub mod handoff;
 pub mod install;
 pub mod live;
 pub mod rehearse;

@@ -41,6 +41,8 @@ pub(super) struct Launch<'a> {
     pub fd_names: String,
     pub notify_dir: &'a std::path::Path,
     pub stdout_to_stderr: bool,
+    pub ready_timeout: Duration,
+    pub drain_timeout: Duration,
 }
 
 /// A started instance.
@@ -69,6 +71,14 @@ impl Instance {
             .env("NOTIFY_SOCKET", &notify_path)
             .env("RELUP_RUN_PID", std::process::id().to_string())
             .env("RELUP_RUN_INSTANCE", id.to_string())
+            .env(
+                "RELUP_RUN_READY_TIMEOUT",
+                launch.ready_timeout.as_secs_f64().to_string(),
+            )
+            .env(
+                "RELUP_RUN_DRAIN_TIMEOUT",
+                launch.drain_timeout.as_secs_f64().to_string(),
+            )
             .env_remove("LISTEN_PID")
             .stdin(Stdio::null())
             // Its own process group: a terminal's ^C reaches `relup run` only, which then

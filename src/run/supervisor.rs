@@ -76,6 +76,8 @@ pub fn supervise(
             fd_names: sockets.names(),
             notify_dir: &notify_dir.0,
             stdout_to_stderr: opts.stdout_to_stderr,
+            ready_timeout: opts.ready_timeout,
+            drain_timeout: opts.drain_timeout,
         },
         tx,
         instances: Vec::new(),

@@ -89,6 +89,24 @@ impl Run {
         (ok, read(&out), read(&err))
     }
 
+    /// The run's private epmd (stopped by pid when dropped).
+    pub(crate) fn epmd(&self) -> Spawned {
+        let log = |name: &str| std::fs::File::create(self.dir.join(name)).unwrap();
+        Spawned(
+            self.command("epmd")
+                .args([
+                    "-port",
+                    &self.epmd_port.to_string(),
+                    "-address",
+                    "127.0.0.1",
+                ])
+                .stdout(log("epmd.out"))
+                .stderr(log("epmd.err"))
+                .spawn()
+                .unwrap(),
+        )
+    }
+
     pub(crate) fn run_ok(&self, cmd: Command, label: &str, secs: u64) -> String {
         let (ok, out, err) = self.run(cmd, label, secs);
         assert!(ok, "{label} failed:\n{out}\n{err}");
@@ -389,14 +407,7 @@ fn live_run(appup: Appup, via: Via) {
     untar.arg("-xzf").arg(&old_tar).arg("-C").arg(&node_root);
     run.run_ok(untar, "untar-0.1.0", 60);
     let log = |name: &str| std::fs::File::create(run.dir.join(name)).unwrap();
-    let epmd = Spawned(
-        run.command("epmd")
-            .args(["-port", &run.epmd_port.to_string(), "-address", "127.0.0.1"])
-            .stdout(log("epmd.out"))
-            .stderr(log("epmd.err"))
-            .spawn()
-            .unwrap(),
-    );
+    let epmd = run.epmd();
     let mut node = Spawned(
         run.command(node_root.join("bin/tally"))
             .arg("foreground")

@@ -18,18 +18,64 @@ use crate::run_harness::{Load, LoadResult, Supervised, body_pid, http_get, signa
 
 const CLIENTS: usize = 6;
 
-/// Builds the web release at 0.1.0, then 0.2.0 into the same root; returns the root.
-fn build_root(run: &Run) -> PathBuf {
+/// The restart-only appup of web 0.2.0: the upgrade OTP does by restarting the emulator.
+const RESTART_APPUP: &str =
+    "{\"0.2.0\", [{\"0.1.0\", [restart_emulator]}], [{\"0.1.0\", [restart_emulator]}]}.\n";
+
+/// Builds the web release at 0.1.0 (and its tarball), then 0.2.0 into the same root; with
+/// `relup`, 0.2.0 carries an appup that restarts the emulator, the relup `relup make` plans
+/// from it, and a tarball. Returns the root and the tarballs.
+fn build_root(run: &Run, relup: bool) -> (PathBuf, PathBuf, PathBuf) {
     let project = run.dir.join("web");
     copy_dir(&otp_dir().join("web"), &project);
-    run.rebar3(&project, &["release"], "rebar3-web-0.1.0");
+    run.rebar3(&project, &["tar"], "rebar3-web-0.1.0");
+    let root = project.join("_build/default/rel/web");
+    let old_tar = run.dir.join("web-0.1.0.tar.gz");
+    std::fs::copy(root.join("web-0.1.0.tar.gz"), &old_tar).unwrap();
     for file in ["rebar.config", "src/web.app.src"] {
         let path = project.join(file);
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, text.replace("\"0.1.0\"", "\"0.2.0\"")).unwrap();
     }
+    // rebar3 rebuilds by timestamps, which a quick second build can tie: compile afresh.
+    std::fs::remove_dir_all(project.join("_build/default/lib/web")).unwrap();
+    if relup {
+        std::fs::create_dir_all(project.join("ebin")).unwrap();
+        std::fs::write(project.join("ebin/web.appup"), RESTART_APPUP).unwrap();
+    }
     run.rebar3(&project, &["release"], "rebar3-web-0.2.0");
-    project.join("_build/default/rel/web")
+    let new_tar = run.dir.join("web-0.2.0.tar.gz");
+    if relup {
+        let mut make = run.command(env!("CARGO_BIN_EXE_relup"));
+        make.arg("make")
+            .arg(&root)
+            .args(["--up-from", "0.1.0", "--down-to", "0.1.0"]);
+        run.run_ok(make, "relup-make", 60);
+        let relup = std::fs::read_to_string(root.join("releases/0.2.0/relup")).unwrap();
+        assert!(relup.contains("restart_emulator"), "{relup}");
+        run.rebar3(&project, &["tar"], "rebar3-tar-0.2.0");
+        std::fs::copy(root.join("web-0.2.0.tar.gz"), &new_tar).unwrap();
+    }
+    (root, old_tar, new_tar)
+}
+
+/// `relup run` on the release root, its node named `web_TAG_N@localhost`.
+fn supervise_root(run: &Run, root: &Path, tag: &str) -> Supervised {
+    let mut relup = run.command(env!("CARGO_BIN_EXE_relup"));
+    web_env(run, &mut relup, tag);
+    let cmd = start_command(root);
+    let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--ready-timeout",
+        "60",
+        "--drain-timeout",
+        "30",
+    ];
+    let mut s = Supervised::start_in(relup, &args, &cmd);
+    s.wait_instance("ready", 1, 60);
+    s
 }
 
 /// Points `releases/start_erl.data` at `vsn` (what `release_handler:make_permanent/1` does).
@@ -83,34 +129,14 @@ fn under_load(addr: std::net::SocketAddr, upgrade: impl FnOnce()) -> LoadResult 
 #[cfg_attr(not(otp), ignore = "needs Erlang/OTP and rebar3 on PATH")]
 fn release_upgrade_by_handoff_fails_no_request_where_a_restart_does() {
     let run = Run::new();
-    let root = build_root(&run);
+    let (root, _, _) = build_root(&run, false);
     let log = |name: &str| std::fs::File::create(run.dir.join(name)).unwrap();
-    let _epmd = Spawned(
-        run.command("epmd")
-            .args(["-port", &run.epmd_port.to_string(), "-address", "127.0.0.1"])
-            .stdout(log("epmd.out"))
-            .stderr(log("epmd.err"))
-            .spawn()
-            .unwrap(),
-    );
+    let _epmd = run.epmd();
 
     // Handoff: relup run holds the port; 0.2.0 starts beside 0.1.0 and takes over.
     boot_version(&root, "0.1.0");
-    let mut relup = run.command(env!("CARGO_BIN_EXE_relup"));
-    web_env(&run, &mut relup, "h");
-    let cmd = start_command(&root);
-    let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
-    let args = [
-        "--listen",
-        "127.0.0.1:0",
-        "--ready-timeout",
-        "60",
-        "--drain-timeout",
-        "30",
-    ];
-    let mut s = Supervised::start_in(relup, &args, &cmd);
+    let mut s = supervise_root(&run, &root, "h");
     let addr = s.addr.unwrap();
-    s.wait_instance("ready", 1, 60);
     let old_pid = s.instance_pid(1);
     assert_eq!(wait_serving(addr, "0.1.0"), old_pid);
     let handoff = under_load(addr, || {
@@ -172,4 +198,52 @@ fn release_upgrade_by_handoff_fails_no_request_where_a_restart_does() {
     assert_eq!(handoff.failed, 0, "{handoff:?}");
     assert!(handoff.by_pid.len() == 2, "{handoff:?}");
     assert!(restart.ok > 0, "{restart:?}");
+}
+
+/// `relup node install` of a relup that restarts the emulator, on a node under `relup run`:
+/// the restart becomes a handoff (release_handler alone would reboot the node, and without
+/// heart refuse to), with no failed request, and the new release is the permanent one.
+#[test]
+#[cfg_attr(not(otp), ignore = "needs Erlang/OTP and rebar3 on PATH")]
+fn relup_node_install_turns_a_restart_emulator_relup_into_a_handoff() {
+    let run = Run::new();
+    let (_, old_tar, new_tar) = build_root(&run, true);
+    let node_root = run.dir.join("node");
+    std::fs::create_dir_all(&node_root).unwrap();
+    let mut untar = run.command("tar");
+    untar.arg("-xzf").arg(&old_tar).arg("-C").arg(&node_root);
+    run.run_ok(untar, "untar-0.1.0", 60);
+    let _epmd = run.epmd();
+    let mut s = supervise_root(&run, &node_root, "i");
+    let addr = s.addr.unwrap();
+    assert_eq!(wait_serving(addr, "0.1.0"), s.instance_pid(1));
+
+    let mut output = String::new();
+    let result = under_load(addr, || {
+        let mut c = run.command(env!("CARGO_BIN_EXE_relup"));
+        c.args(["node", "install", "--release", "0.2.0", "--tar"])
+            .arg(&new_tar)
+            .args(["--node", "web_i_1@localhost", "--cookie", &run.cookie]);
+        let (ok, out, err) = run.run(c, "relup-node-install", 180);
+        output = format!("{out}{err}");
+        assert!(ok, "relup node install failed:\n{output}");
+    });
+    eprintln!("relup node install:\n{output}\nunder load: {result:?}");
+    assert!(output.contains("handoff"), "{output}");
+    assert_eq!(result.failed, 0, "{result:?}");
+    s.wait_for(|e| e["event"] == "upgraded" && e["instance"] == 2, 60);
+    let releases = std::fs::read_to_string(node_root.join("releases/RELEASES")).unwrap();
+    let data = std::fs::read_to_string(node_root.join("releases/start_erl.data")).unwrap();
+    assert!(data.ends_with(" 0.2.0"), "{data}");
+    let compact: String = releases.split_whitespace().collect();
+    assert!(compact.contains("permanent}"), "{releases}");
+    let new_entry = compact
+        .split("{release,")
+        .find(|r| r.contains("\"0.2.0\""))
+        .unwrap();
+    assert!(
+        new_entry.ends_with("permanent},") || new_entry.ends_with("permanent}]."),
+        "{releases}"
+    );
+    assert_eq!(s.stop(), Some(0));
 }
