@@ -31,8 +31,9 @@ pub struct Args {
     /// Write relup run's own pid to this file (replaced atomically; removed at exit).
     #[arg(long, value_name = "FILE")]
     pid_file: Option<PathBuf>,
-    /// Print each event as one JSON object per line on standard output (the instances'
-    /// standard output then goes to standard error).
+    /// Print each event as one JSON object per line on standard output (`event`, its fields
+    /// and `schema_version`; the instances' standard output then goes to standard error).
+    /// A failure to start is the usual JSON document.
     #[arg(long)]
     json: bool,
     /// The command to run, after `--`.
@@ -70,8 +71,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let mut on_event = |e: &Event| {
         say!("relup run: {e}");
         if json {
-            let line = serde_json::to_string(e).unwrap_or_else(|_| "{}".into());
-            let _ = super::emit(&format!("{line}\n"));
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            if let Some(m) = v.as_object_mut() {
+                m.insert("schema_version".into(), 1.into());
+            }
+            let _ = super::emit(&format!("{v}\n"));
         }
     };
     let result = supervise(&opts, &sockets, &mut on_event);

@@ -237,4 +237,16 @@ fn bad_listen_addresses_and_a_taken_port_are_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
+    // With --json the failure is the usual document.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relup"))
+        .args(["run", "--json", "--listen", "nohost", "--", "true"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        (&doc["command"], &doc["ok"]),
+        (&"run".into(), &false.into())
+    );
+    assert_eq!(doc["errors"][0]["code"], "run", "{doc}");
 }

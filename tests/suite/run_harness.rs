@@ -55,6 +55,7 @@ impl Supervised {
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    assert_eq!(v["schema_version"], 1, "{line}");
                     if tx.send(v).is_err() {
                         break;
                     }
