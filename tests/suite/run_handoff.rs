@@ -250,3 +250,38 @@ fn bad_listen_addresses_and_a_taken_port_are_errors() {
     );
     assert_eq!(doc["errors"][0]["code"], "run", "{doc}");
 }
+
+/// An instance that ignores `SIGTERM` is killed (with its process group) after the drain
+/// timeout; the pid file holds relup run's pid while it runs and is removed at exit.
+#[test]
+fn an_instance_that_ignores_sigterm_is_killed_after_the_drain_timeout() {
+    let pid_file = crate::common::temp_path("run.pid");
+    let pid_arg = pid_file.display().to_string();
+    let trapped = crate::common::temp_path("trapped");
+    let script = format!(
+        "trap '' TERM; : > {}; while :; do sleep 0.1; done",
+        trapped.display()
+    );
+    let mut s = Supervised::start(
+        &["--drain-timeout", "1", "--pid-file", &pid_arg],
+        &["/bin/sh", "-c", &script],
+    );
+    let pid = s.instance_pid(1);
+    let deadline = std::time::Instant::now() + 10 * SECOND;
+    while !trapped.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_file(&trapped);
+    let written = std::fs::read_to_string(&pid_file).unwrap();
+    assert_eq!(written.trim(), s.pid().to_string());
+    let started = std::time::Instant::now();
+    assert_eq!(s.stop(), Some(0));
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    let killed = s.wait_instance("killed", 1, 1);
+    assert_eq!(killed["pid"], pid);
+    let exited = s.wait_instance("exited", 1, 1);
+    assert_eq!(exited["ending"]["signal"], 9, "{exited}");
+    assert!(s.seen.last().is_some_and(|e| e["event"] == "stopped"));
+    assert!(!pid_file.exists(), "the pid file is removed at exit");
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+}
