@@ -185,8 +185,15 @@ fn instances_get_the_sockets_and_the_activation_variables() {
         out = out.display()
     );
     let unix_arg = format!("ctl=unix:{}", unix.display());
+    // IPv6 loopback where the machine has it (some containers do not).
+    let web = if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        "web=[::1]:0"
+    } else {
+        eprintln!("no IPv6 loopback here: the TCP socket is 127.0.0.1");
+        "web=127.0.0.1:0"
+    };
     let mut s = Supervised::start(
-        &["--listen", "web=[::1]:0", "--listen", &unix_arg],
+        &["--listen", web, "--listen", &unix_arg],
         &["/bin/sh", "-c", &script],
     );
     let pid = s.instance_pid(1);
