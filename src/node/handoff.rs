@@ -26,11 +26,9 @@ pub struct HandoffTarget {
     pub wait: Duration,
 }
 
-const TARGET: &str = r#"
-Dir = case application:get_env(sasl, releases_dir) of
-          {ok, D} -> D;
-          _ -> filename:join(code:root_dir(), "releases")
-      end,
+const TARGET: &str = concat!(
+    releases_dir!(),
+    r#"
 Running = [V || {_, V, _, S} <- release_handler:which_releases(), S =:= current]
           ++ [V || {_, V, _, S} <- release_handler:which_releases(), S =:= permanent],
 Restarts = case {Running, file:consult(filename:join([Dir, Vsn, "relup"]))} of
@@ -45,7 +43,8 @@ Restarts = case {Running, file:consult(filename:join([Dir, Vsn, "relup"]))} of
 end,
 Env = fun(K) -> case os:getenv(K) of false -> <<>>; V -> list_to_binary(V) end end,
 {Restarts, Env("RELUP_RUN_PID"), Env("RELUP_RUN_READY_TIMEOUT"), Env("RELUP_RUN_DRAIN_TIMEOUT")}.
-"#;
+"#
+);
 
 /// The handoff to make instead of release_handler's reboot, if release `vsn` (unpacked on the
 /// node) restarts the emulator from the running release and the node runs under `relup run`.
@@ -85,11 +84,9 @@ pub fn handoff_target(
 
 /// Marks `Vsn` permanent in RELEASES and names it in start_erl.data (each file written to a
 /// temporary name and renamed; the old contents kept in `*.relup-backup`), then sends SIGHUP.
-const SWITCH: &str = r#"
-Dir = case application:get_env(sasl, releases_dir) of
-          {ok, D} -> D;
-          _ -> filename:join(code:root_dir(), "releases")
-      end,
+const SWITCH: &str = concat!(
+    releases_dir!(),
+    r#"
 RelFile = filename:join(Dir, "RELEASES"),
 DataFile = filename:join(Dir, "start_erl.data"),
 Write = fun(F, Bytes) ->
@@ -117,13 +114,12 @@ try
     {ok, Vsn}
 catch C:E -> {C, E}
 end.
-"#;
+"#
+);
 
-const RESTORE: &str = r#"
-Dir = case application:get_env(sasl, releases_dir) of
-          {ok, D} -> D;
-          _ -> filename:join(code:root_dir(), "releases")
-      end,
+const RESTORE: &str = concat!(
+    releases_dir!(),
+    r#"
 [begin
      F = filename:join(Dir, N),
      {ok, B} = file:read_file(F ++ ".relup-backup"),
@@ -131,7 +127,8 @@ Dir = case application:get_env(sasl, releases_dir) of
      ok = file:rename(F ++ ".relup-tmp", F)
  end || N <- ["RELEASES", "start_erl.data"]],
 restored.
-"#;
+"#
+);
 
 /// Performs the handoff and waits for it (see the module's doc); the outcome is the install's
 /// `handoff` step. The connection is closed by the node's stop when it succeeds.

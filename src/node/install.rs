@@ -170,18 +170,17 @@ pub fn install(
 /// A [`DistError`] when the node cannot be asked.
 pub fn uses_sync_nodes(conn: &mut Connection, vsn: &str) -> Result<bool, DistError> {
     let answer = conn.eval(
-        "Dir = case application:get_env(sasl, releases_dir) of
-                   {ok, D} -> D;
-                   _ -> filename:join(code:root_dir(), \"releases\")
-               end,
-         case file:consult(filename:join([Dir, Vsn, \"relup\"])) of
+        concat!(
+            releases_dir!(),
+            "case file:consult(filename:join([Dir, Vsn, \"relup\"])) of
              {ok, [{_, Ups, Downs}]} ->
                  lists:any(fun({_, _, Script}) ->
                                    lists:any(fun(I) -> element(1, I) =:= sync_nodes end,
                                              [I || I <- Script, is_tuple(I)])
                            end, Ups ++ Downs);
              _ -> false
-         end.",
+         end."
+        ),
         vec![("Vsn", charlist(vsn))],
     )?;
     Ok(is_atom(&answer, "true"))

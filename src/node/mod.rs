@@ -3,6 +3,18 @@
 //! ([`snapshot::snapshot`]), and install a release the way relx's install script does
 //! ([`install::install`]), each step timed and explained.
 
+/// An Erlang snippet that binds `Dir` to the node's releases directory, found as
+/// release_handler finds it (`sasl`'s `releases_dir`, else `ROOT/releases`).
+macro_rules! releases_dir {
+    () => {
+        r#"Dir = case application:get_env(sasl, releases_dir) of
+                  {ok, D} -> D;
+                  _ -> filename:join(code:root_dir(), "releases")
+              end,
+"#
+    };
+}
+
 pub mod broadcast;
 pub mod dist;
 pub mod handoff;

@@ -20,6 +20,8 @@ pub use layout::{
 };
 pub use release::{AppRecord, LoadedRelease, get_release};
 pub use search::{expand_path, otp_code_path};
+#[cfg(all(feature = "run", unix))]
+pub(crate) use write::unguessable_suffix;
 pub use write::{relup_text, write_atomically, write_relup};
 
 use crate::files::{Appup, Clause, Rel, Relup, RelupEntry, decode_appup_entries};

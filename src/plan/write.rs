@@ -70,7 +70,7 @@ pub fn write_relup(relup: &Relup, target: &Path) -> Result<(), PlanError> {
 
 /// A name for a temporary file nobody can guess ahead: the pid, the time and a random
 /// number from the standard library's per-process hash keys.
-fn unguessable_suffix(attempt: u32) -> String {
+pub(crate) fn unguessable_suffix(attempt: u32) -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     let nanos = std::time::SystemTime::now()

@@ -7,7 +7,6 @@
 //! instance is therefore started through `/bin/sh -c 'LISTEN_PID=$$; export LISTEN_PID; exec
 //! "$@"'`: the shell learns its pid and `exec` keeps it for the command.
 
-use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixDatagram;
@@ -21,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, PidfdFlags, Signal, kill_process, kill_process_group, pidfd_open};
 
+use super::RunOptions;
 use super::event::Ending;
 
 /// What the watcher threads tell the supervisor.
@@ -36,13 +36,10 @@ pub(super) enum Msg {
 
 /// What an instance is started with.
 pub(super) struct Launch<'a> {
-    pub command: &'a [OsString],
+    pub opts: &'a RunOptions,
     pub listen_fds: usize,
     pub fd_names: String,
     pub notify_dir: &'a std::path::Path,
-    pub stdout_to_stderr: bool,
-    pub ready_timeout: Duration,
-    pub drain_timeout: Duration,
 }
 
 /// A started instance.
@@ -65,7 +62,7 @@ impl Instance {
         cmd.arg("-c")
             .arg("LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"")
             .arg("relup-run")
-            .args(launch.command)
+            .args(&launch.opts.command)
             .env("LISTEN_FDS", launch.listen_fds.to_string())
             .env("LISTEN_FDNAMES", &launch.fd_names)
             .env("NOTIFY_SOCKET", &notify_path)
@@ -73,11 +70,11 @@ impl Instance {
             .env("RELUP_RUN_INSTANCE", id.to_string())
             .env(
                 "RELUP_RUN_READY_TIMEOUT",
-                launch.ready_timeout.as_secs_f64().to_string(),
+                launch.opts.ready_timeout.as_secs_f64().to_string(),
             )
             .env(
                 "RELUP_RUN_DRAIN_TIMEOUT",
-                launch.drain_timeout.as_secs_f64().to_string(),
+                launch.opts.drain_timeout.as_secs_f64().to_string(),
             )
             .env_remove("LISTEN_PID")
             .stdin(Stdio::null())
@@ -87,7 +84,7 @@ impl Instance {
         if launch.listen_fds == 0 {
             cmd.env_remove("LISTEN_FDS").env_remove("LISTEN_FDNAMES");
         }
-        if launch.stdout_to_stderr {
+        if launch.opts.stdout_to_stderr {
             cmd.stdout(Stdio::from(std::io::stderr()));
         }
         let mut child = match cmd.spawn() {

@@ -9,7 +9,7 @@
 //! theirs close-on-exec) lands above them.
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -192,11 +192,6 @@ impl Sockets {
     /// No sockets at all (`relup run` without `--listen` still supervises and hands over).
     pub fn is_empty(&self) -> bool {
         self.fds.is_empty()
-    }
-
-    /// The socket at `i`, borrowed.
-    pub fn get(&self, i: usize) -> Option<std::os::fd::BorrowedFd<'_>> {
-        self.fds.get(i).map(|f| f.as_fd())
     }
 }
 

@@ -71,13 +71,10 @@ pub fn supervise(
     let mut sup = Supervisor {
         opts,
         launch: Launch {
-            command: &opts.command,
+            opts,
             listen_fds: sockets.len(),
             fd_names: sockets.names(),
             notify_dir: &notify_dir.0,
-            stdout_to_stderr: opts.stdout_to_stderr,
-            ready_timeout: opts.ready_timeout,
-            drain_timeout: opts.drain_timeout,
         },
         tx,
         instances: Vec::new(),
@@ -336,12 +333,18 @@ struct NotifyDir(PathBuf);
 impl NotifyDir {
     fn create() -> std::io::Result<NotifyDir> {
         use std::os::unix::fs::DirBuilderExt;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = std::env::temp_dir().join(format!("relup-run-{}-{nanos:x}", std::process::id()));
-        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
-        Ok(NotifyDir(dir))
+        let mut attempt = 0;
+        loop {
+            let name = format!("relup-run-{}", crate::plan::unguessable_suffix(attempt));
+            let dir = std::env::temp_dir().join(name);
+            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => return Ok(NotifyDir(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
