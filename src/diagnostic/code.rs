@@ -76,6 +76,13 @@ codes! {
     BadAppIncluded => "bad_app_included",
     BadAppModules => "bad_app_modules",
     BadAppRegistered => "bad_app_registered",
+    BadAppId => "bad_app_id",
+    BadAppOptional => "bad_app_optional",
+    BadAppStartPhases => "bad_app_start_phases",
+    BadAppEnv => "bad_app_env",
+    BadAppLimit => "bad_app_limit",
+    MissingAppKey => "missing_app_key",
+    MandatoryApp => "mandatory_app",
     BadRelApps => "bad_rel_apps",
     // The term syntax (the parser's error kinds).
     SyntaxError => "syntax_error",

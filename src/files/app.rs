@@ -1,168 +1,293 @@
-//! `.app` files: `{application, Name, [{Key, Value}]}` (grammar/app_rel.ebnf), with the
-//! checks `systools_make` makes on the keys release handling reads.
+//! `.app` files: `{application, Name, [{Key, Value}]}` (grammar/app_rel.ebnf). The one decoder
+//! of `.app` files: `relup check` reports every problem ([`decode_app`]), release planning
+//! takes systools' first ([`read_app_term`]); both read the keys with [`super::app_keys`].
 
-use crate::diagnostic::Code;
 use serde::Serialize;
 
-use super::fields::Sink;
-use crate::diagnostic::Diagnostic;
+use super::app_keys::{AppKeyError, read_keys};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::instr::Atom;
 use crate::term::Term;
 
-/// A decoded `.app` (the keys release planning reads).
+pub use super::app_keys::{AppKey, KeyProblem};
+
+/// A decoded `.app`: every key systools reads (sasl's `#application{}` record without what
+/// the release adds: start type and directory).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct App {
     /// The application name.
     pub name: Atom,
     /// `vsn`.
     pub vsn: String,
+    /// `id` (empty when absent).
+    pub id: String,
     /// `description` (empty when absent).
     pub description: String,
     /// `modules`, in file order.
     pub modules: Vec<Atom>,
-    /// `applications`: the applications that must be started first.
-    pub applications: Vec<Atom>,
-    /// `included_applications`.
-    pub included_applications: Vec<Atom>,
     /// `registered`.
     pub registered: Vec<Atom>,
+    /// `applications`: the applications that must be started first.
+    pub applications: Vec<Atom>,
+    /// `optional_applications`: those of `applications` that may be absent.
+    pub optional_applications: Vec<Atom>,
+    /// `included_applications`.
+    pub included_applications: Vec<Atom>,
     /// `mod`: the callback module and its start argument.
     pub r#mod: Option<(Atom, Term<'static>)>,
+    /// `start_phases` (`None` is `undefined`, the default).
+    pub start_phases: Option<Vec<(Atom, Term<'static>)>>,
+    /// `env`.
+    pub env: Vec<(Atom, Term<'static>)>,
+    /// `maxT`: a positive integer, or `None` for `infinity` (the default).
+    pub max_t: Option<Term<'static>>,
+    /// `maxP`: a positive integer, or `None` for `infinity` (the default).
+    pub max_p: Option<Term<'static>>,
 }
 
-/// Decodes a `.app` from its file's terms; `expected_name` (from the file name) adds a warning
-/// when it differs from the name inside.
+impl App {
+    /// An application with this name and every key at its default.
+    pub fn named(name: Atom) -> App {
+        App {
+            name,
+            vsn: String::new(),
+            id: String::new(),
+            description: String::new(),
+            modules: Vec::new(),
+            registered: Vec::new(),
+            applications: Vec::new(),
+            optional_applications: Vec::new(),
+            included_applications: Vec::new(),
+            r#mod: None,
+            start_phases: None,
+            env: Vec::new(),
+            max_t: None,
+            max_p: None,
+        }
+    }
+
+    /// The fields of sasl's `#application{}` from `id` to `start_phases`, as OTP prints them
+    /// inside error terms (the caller adds name, type, vsn and directory).
+    pub fn record_fields(&self) -> [Term<'static>; 12] {
+        let atoms = |l: &[Atom]| Term::list(l.iter().map(Atom::to_term).collect());
+        let pairs = |l: &[(Atom, Term<'static>)]| {
+            Term::list(
+                l.iter()
+                    .map(|(k, v)| Term::tuple(vec![k.to_term(), v.clone()]))
+                    .collect(),
+            )
+        };
+        let limit = |l: &Option<Term<'static>>| l.clone().unwrap_or_else(|| Term::atom("infinity"));
+        [
+            Term::string(self.id.clone()),
+            Term::string(self.description.clone()),
+            atoms(&self.modules),
+            atoms(&self.applications),
+            atoms(&self.optional_applications),
+            atoms(&self.included_applications),
+            atoms(&self.registered),
+            pairs(&self.env),
+            limit(&self.max_t),
+            limit(&self.max_p),
+            self.r#mod.as_ref().map_or_else(Term::nil, |(m, a)| {
+                Term::tuple(vec![m.to_term(), a.clone()])
+            }),
+            self.start_phases
+                .as_deref()
+                .map_or_else(|| Term::atom("undefined"), pairs),
+        ]
+    }
+}
+
+/// The application an `.app` file describes, as translation sees it, started `permanent`.
+impl From<&App> for crate::passes::Application {
+    fn from(app: &App) -> Self {
+        crate::passes::Application {
+            name: app.name.clone(),
+            vsn: Term::string(app.vsn.clone()),
+            modules: app.modules.clone(),
+            start_type: crate::instr::StartType::Permanent,
+        }
+    }
+}
+
+/// Why systools refuses an `.app`'s term (`parse_application/4`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AppTermError {
+    /// `badly_formatted_application`: not `{application, Atom, List}`.
+    #[error("an .app holds {{application, Name, [{{Key, Value}}]}}")]
+    BadlyFormatted,
+    /// A key systools refuses (the first, in its order).
+    #[error("{}", .0.message)]
+    Key(KeyProblem),
+}
+
+impl AppTermError {
+    /// OTP's reason for `term` (the application term this error is about):
+    /// `{badly_formatted_application, Term}` or `{{bad_param | missing_param, Key}, Term}`.
+    pub fn reason(&self, term: &Term<'_>) -> Term<'static> {
+        let whole = term.clone().into_owned();
+        match self {
+            AppTermError::BadlyFormatted => {
+                Term::tuple(vec![Term::atom("badly_formatted_application"), whole])
+            }
+            AppTermError::Key(p) => Term::tuple(vec![p.error.reason(), whole]),
+        }
+    }
+}
+
+/// Splits `{application, Name, Dict}` with an atom name and a proper-list dict.
+fn application_parts<'t, 'a>(t: &'t Term<'a>) -> Option<(&'t str, &'t Term<'a>)> {
+    match t.as_tuple() {
+        Some([tag, name, dict]) if tag.is_atom("application") && dict.is_list() => {
+            Some((name.as_atom()?, dict))
+        }
+        _ => None,
+    }
+}
+
+/// Reads an `.app`'s term as systools does: the application, or systools' first objection.
+/// (A dict that is an improper list makes systools crash; here it is badly formatted.)
+pub fn read_app_term(t: &Term<'_>) -> Result<App, AppTermError> {
+    let (name, dict) = application_parts(t).ok_or(AppTermError::BadlyFormatted)?;
+    let items = dict.list_items().ok_or(AppTermError::BadlyFormatted)?;
+    let items: Vec<Term<'_>> = items.into_iter().map(|i| i.to_term()).collect();
+    let (app, problems) = read_keys(Atom::from(name), &items, t.span);
+    match problems.into_iter().next() {
+        Some(first) => Err(AppTermError::Key(first)),
+        None => Ok(app),
+    }
+}
+
+/// Decodes a `.app` from its file's terms with every problem as a diagnostic;
+/// `expected_name` (from the file name) adds a warning when it differs from the name inside.
+/// The model comes back when nothing is an error: a missing key that systools needs is a
+/// warning (the application itself loads without it), a key written wrong is an error.
 pub fn decode_app(
     terms: &[Term<'_>],
     expected_name: Option<&str>,
 ) -> (Option<App>, Vec<Diagnostic>) {
-    let mut sink = Sink::default();
+    let mut out = Vec::new();
     let Some(first) = terms.first() else {
-        sink.0.push(Diagnostic::error(
+        out.push(Diagnostic::error(
             Code::EmptyFile,
             None,
             "the file holds no term; an .app holds {application, Name, [{Key, Value}]}.",
         ));
-        return (None, sink.0);
+        return (None, out);
     };
     for extra in &terms[1..] {
-        sink.error(
+        out.push(Diagnostic::error(
             Code::ExtraTerm,
-            extra,
+            Some(extra.span),
             "an .app file holds exactly one term",
-        );
+        ));
     }
     // app ::= "{" "application" "," atom "," "[" ( app_key ( "," app_key )* )? "]" "}"
-    let Some([tag, name, props]) = first
+    let Some([_, name, dict]) = first
         .as_tuple()
         .filter(|t| t.len() == 3 && t[0].is_atom("application"))
     else {
-        sink.error(
-            Code::BadApp,
-            first,
-            "an .app holds {application, Name, [{Key, Value}]}",
+        out.push(
+            Diagnostic::error(
+                Code::BadApp,
+                Some(first.span),
+                AppTermError::BadlyFormatted.to_string(),
+            )
+            .with_reason("badly_formatted_application"),
         );
-        return (None, sink.0);
+        return (None, out);
     };
-    let _ = tag;
-    let name = sink.atom(name, Code::BadAppName, "the application name");
-    if let (Some(n), Some(expected)) = (&name, expected_name) {
-        if n.as_str() != expected {
-            sink.warning(
-                Code::AppNameMismatch,
-                first,
-                format!("the file is named {expected}.app but holds application {n}"),
+    let Some(name) = name.as_atom() else {
+        out.push(
+            Diagnostic::error(
+                Code::BadAppName,
+                Some(name.span),
+                format!("the application name must be an atom, found {name}"),
+            )
+            .with_reason("badly_formatted_application"),
+        );
+        return (None, out);
+    };
+    if let Some(expected) = expected_name.filter(|e| *e != name) {
+        out.push(Diagnostic::warning(
+            Code::AppNameMismatch,
+            Some(first.span),
+            format!("the file is named {expected}.app but holds application {name}"),
+        ));
+    }
+    let items: Vec<Term<'_>> = match &dict.kind {
+        crate::term::TermKind::List(items, None) => items.clone(),
+        _ if dict.list_items().is_some_and(|i| i.is_empty()) => Vec::new(),
+        _ => {
+            let message = format!("the application keys must be a list, found {dict}");
+            out.push(
+                Diagnostic::error(Code::BadAppKeys, Some(dict.span), message)
+                    .with_reason("badly_formatted_application"),
             );
+            return (None, out);
         }
-    }
-    let mut app = App {
-        name: name.clone().unwrap_or_else(|| Atom::from("")),
-        vsn: String::new(),
-        description: String::new(),
-        modules: Vec::new(),
-        applications: Vec::new(),
-        included_applications: Vec::new(),
-        registered: Vec::new(),
-        r#mod: None,
     };
-    let mut has_vsn = false;
-    if let Some(items) = sink.list(props, Code::BadAppKeys, "the application keys") {
-        for item in items {
-            has_vsn |= app_key(&mut sink, item, &mut app);
+    // OTP skips what is not a tuple tagged with a key it reads; such an entry is a mistake.
+    for item in &items {
+        if !matches!(item.as_tuple(), Some([k, ..]) if k.as_atom().is_some()) {
+            let message = format!("an application key is {{Key, Value}}, found {item}");
+            out.push(Diagnostic::error(Code::BadAppKey, Some(item.span), message));
         }
     }
-    if !has_vsn && !sink.has_errors() {
-        sink.error(
-            Code::MissingVsn,
-            first,
-            "the application has no vsn key; systools needs one",
+    let (app, problems) = read_keys(Atom::from(name), &items, first.span);
+    // The keys systools needs but the application itself does not: one warning for all.
+    let (absent, problems): (Vec<KeyProblem>, Vec<KeyProblem>) = problems
+        .into_iter()
+        .partition(|p| p.absent && p.error.key() != AppKey::Vsn);
+    out.extend(problems.into_iter().map(key_diagnostic));
+    if let Some(p) = absent.first() {
+        let keys: Vec<&str> = absent.iter().map(|p| p.error.key().as_str()).collect();
+        let message = format!(
+            "the application has no {} key: systools (make_script, make_relup) refuses it",
+            or_list(&keys)
+        );
+        let reason = p.error.reason().to_string();
+        out.push(
+            Diagnostic::warning(Code::MissingAppKey, Some(p.span), message).with_reason(reason),
         );
     }
-    let ok = name.is_some() && !sink.has_errors();
-    (ok.then_some(app), sink.0)
+    let ok = !out.iter().any(Diagnostic::is_error);
+    (ok.then_some(app), out)
 }
 
-// app_key ::= "{" atom "," term "}"
-fn app_key(sink: &mut Sink, item: &Term<'_>, app: &mut App) -> bool {
-    let Some([key, value]) = item.as_tuple() else {
-        sink.error(
-            Code::BadAppKey,
-            item,
-            format!("an application key is {{Key, Value}}, found {item}"),
-        );
-        return false;
-    };
-    match key.as_atom() {
-        Some("vsn") => {
-            app.vsn = sink
-                .string(value, Code::BadAppVsn, "vsn")
-                .unwrap_or_default();
-            return true;
-        }
-        Some("description") => {
-            app.description = sink
-                .string(value, Code::BadAppDescription, "description")
-                .unwrap_or_default()
-        }
-        Some("modules") => {
-            app.modules = sink
-                .atoms(value, Code::BadAppModules, "modules")
-                .unwrap_or_default()
-        }
-        Some("applications") => {
-            app.applications = sink
-                .atoms(value, Code::BadAppApplications, "applications")
-                .unwrap_or_default()
-        }
-        Some("included_applications") => {
-            app.included_applications = sink
-                .atoms(value, Code::BadAppIncluded, "included_applications")
-                .unwrap_or_default();
-        }
-        Some("registered") => {
-            app.registered = sink
-                .atoms(value, Code::BadAppRegistered, "registered")
-                .unwrap_or_default()
-        }
-        Some("mod") => match value.as_tuple() {
-            Some([m, args]) if m.as_atom().is_some() => {
-                app.r#mod = Some((
-                    Atom::from(m.as_atom().unwrap_or("")),
-                    args.clone().into_owned(),
-                ))
-            }
-            _ => sink.error(
-                Code::BadAppMod,
-                value,
-                format!("mod is {{Module, StartArgs}}, found {value}"),
-            ),
-        },
-        Some(_) => {}
-        None => sink.error(
-            Code::BadAppKey,
-            key,
-            format!("an application key is an atom, found {key}"),
-        ),
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
-    false
+}
+
+/// A key problem as `relup check` reports it.
+fn key_diagnostic(p: KeyProblem) -> Diagnostic {
+    let key = p.error.key();
+    let code = match (p.error, p.absent) {
+        (AppKeyError::Missing(AppKey::Vsn), true) => Code::MissingVsn,
+        (AppKeyError::Missing(_), true) => Code::MissingAppKey, // decode_app's warning
+        (AppKeyError::Missing(AppKey::Mod), false) => Code::BadAppMod,
+        (AppKeyError::Missing(_), false) => Code::BadAppKey,
+        (AppKeyError::Bad(_), _) => match key {
+            AppKey::Vsn => Code::BadAppVsn,
+            AppKey::Id => Code::BadAppId,
+            AppKey::Description => Code::BadAppDescription,
+            AppKey::Modules => Code::BadAppModules,
+            AppKey::Registered => Code::BadAppRegistered,
+            AppKey::Applications => Code::BadAppApplications,
+            AppKey::OptionalApplications => Code::BadAppOptional,
+            AppKey::IncludedApplications => Code::BadAppIncluded,
+            AppKey::Mod => Code::BadAppMod,
+            AppKey::StartPhases => Code::BadAppStartPhases,
+            AppKey::Env => Code::BadAppEnv,
+            AppKey::MaxT | AppKey::MaxP => Code::BadAppLimit,
+        },
+    };
+    let reason = p.error.reason().to_string();
+    Diagnostic::error(code, Some(p.span), p.message).with_reason(reason)
 }

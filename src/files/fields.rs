@@ -72,14 +72,4 @@ impl Sink {
             }
         }
     }
-
-    /// A list of atoms (each bad element reported), or an error.
-    pub fn atoms(&mut self, t: &Term<'_>, code: Code, what: &str) -> Option<Vec<Atom>> {
-        let items = self.list(t, code, what)?;
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            out.push(self.atom(item, code, &format!("each element of {what}"))?);
-        }
-        Some(out)
-    }
 }

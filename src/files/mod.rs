@@ -4,6 +4,7 @@
 //! checks of appup scripts (a later layer).
 
 pub mod app;
+mod app_keys;
 pub mod appup;
 mod fields;
 mod from_str;
@@ -17,10 +18,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-pub use app::{App, decode_app};
+pub use app::{App, AppKey, AppTermError, KeyProblem, decode_app, read_app_term};
 pub use appup::{Appup, Clause, decode_appup, decode_appup_entries, decode_appup_lenient};
 pub use from_str::FileError;
-pub use rel::{Rel, RelApp, decode_rel};
+pub use rel::{Rel, RelApp, RelTermError, decode_rel, read_rel_term};
 pub use releases::{InstalledRelease, StartErlData, decode_releases, decode_start_erl_data};
 pub use relup::{Relup, RelupEntry, decode_relup};
 pub use version_key::{KeyRegex, RegexError, VersionKey};

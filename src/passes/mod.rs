@@ -36,18 +36,6 @@ pub struct Application {
     pub start_type: StartType,
 }
 
-/// The application an `.app` file describes, started `permanent`.
-impl From<&crate::files::App> for Application {
-    fn from(app: &crate::files::App) -> Self {
-        Application {
-            name: app.name.clone(),
-            vsn: Term::string(app.vsn.clone()),
-            modules: app.modules.clone(),
-            start_type: StartType::Permanent,
-        }
-    }
-}
-
 impl Application {
     /// An application with a string version and permanent start type.
     pub fn new(name: &str, vsn: &str, modules: &[&str]) -> Self {

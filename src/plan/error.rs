@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::instr::{Atom, Mode, StartType};
+use crate::files::RelTermError;
+use crate::instr::{Atom, Mode};
 use crate::passes::TranslateError;
 use crate::term::Term;
 
@@ -41,27 +42,10 @@ pub enum PlanErrorKind {
     /// The `.rel` file cannot be opened or parsed; OTP's reason (`{error, {open, F, R}}`, ...).
     #[error("cannot read the .rel file: {0}")]
     RelUnreadable(Term<'static>),
-    /// `badly_formatted_release`.
-    #[error("a .rel holds {{release, {{Name, Vsn}}, {{erts, Vsn}}, [App]}}")]
-    BadlyFormattedRelease,
-    /// `{illegal_name, Name}`: the release name is not a string.
-    #[error("the release name must be a string, found {0}")]
-    IllegalName(Term<'static>),
-    /// `{illegal_form, Vsn}`: the release version is not a string.
-    #[error("the release version must be a string, found {0}")]
-    IllegalVsn(Term<'static>),
-    /// `{illegal_form, {erts, Vsn}}`: the erts version is not a string.
-    #[error("the erts version must be a string, found {0}")]
-    IllegalErtsVsn(Term<'static>),
-    /// `{illegal_applications, Entries}`: malformed application entries in the `.rel`.
-    #[error("malformed application entries in the .rel: {}", list(.0))]
-    IllegalApplications(Vec<Term<'static>>),
-    /// `{missing_mandatory_app, App}`: kernel or stdlib is not in the release.
-    #[error("every release needs {0}")]
-    MissingMandatoryApp(Atom),
-    /// `{mandatory_app, App, Type}`: kernel or stdlib is not permanent.
-    #[error("{0} must be permanent, not {ty}", ty = .1.atom())]
-    MandatoryAppNotPermanent(Atom, StartType),
+    /// The `.rel` is not one systools accepts (`badly_formatted_release`, `illegal_name`,
+    /// `illegal_form`, `illegal_applications`, `missing_mandatory_app`, `mandatory_app`).
+    #[error("{0}")]
+    Rel(RelTermError),
     /// A list of `{error_reading, ...}` / `{bad_application_name, ...}`: `.app` files that
     /// cannot be read or do not match the `.rel`.
     #[error("cannot read the applications of the release: {}", list(.0))]
@@ -175,13 +159,7 @@ impl PlanErrorKind {
         use PlanErrorKind::*;
         match self {
             RelUnreadable(_)
-            | BadlyFormattedRelease
-            | IllegalName(_)
-            | IllegalVsn(_)
-            | IllegalErtsVsn(_)
-            | IllegalApplications(_)
-            | MissingMandatoryApp(_)
-            | MandatoryAppNotPermanent(..)
+            | Rel(_)
             | ApplicationsUnreadable(_)
             | UndefinedApplications(_)
             | DuplicateRegister(_)
@@ -210,20 +188,7 @@ impl PlanErrorKind {
         };
         match self {
             RelUnreadable(t) => t.clone(),
-            BadlyFormattedRelease => Term::atom("badly_formatted_release"),
-            IllegalName(t) => tag("illegal_name", t.clone()),
-            IllegalVsn(t) => tag("illegal_form", t.clone()),
-            IllegalErtsVsn(t) => tag(
-                "illegal_form",
-                Term::tuple(vec![Term::atom("erts"), t.clone()]),
-            ),
-            IllegalApplications(t) => tag("illegal_applications", Term::list(t.clone())),
-            MissingMandatoryApp(a) => tag("missing_mandatory_app", a.to_term()),
-            MandatoryAppNotPermanent(a, t) => Term::tuple(vec![
-                Term::atom("mandatory_app"),
-                a.to_term(),
-                Term::atom(t.atom()),
-            ]),
+            Rel(e) => e.reason(),
             ApplicationsUnreadable(t) => Term::list(t.clone()),
             UndefinedApplications(a) => undefined(a),
             DuplicateRegister(t) => tag("duplicate_register", t.clone()),

@@ -30,6 +30,7 @@ mod pretty_diff;
 mod real_vs_sim;
 mod real_vs_sim_cases;
 mod real_vs_sim_code;
+mod release_read_diff;
 mod relgen;
 pub mod relup_diff;
 mod roundtrip;

@@ -60,10 +60,10 @@ pub(super) fn check_applications(
     let undefined: Vec<Atom> = apps
         .iter()
         .flat_map(|a| {
-            a.uses
+            a.applications
                 .iter()
-                .filter(|u| !a.optional.contains(u))
-                .chain(&a.includes)
+                .filter(|u| !a.optional_applications.contains(u))
+                .chain(&a.included_applications)
         })
         .filter(|u| !defined.contains(u))
         .cloned()
@@ -77,8 +77,10 @@ pub(super) fn check_applications(
     // dupl_regs, then dupl_incls: {Name, App, AppVsn, Dir} for every registered name and
     // every included application.
     let checks: [(KindOf, NamesOf); 2] = [
-        (PlanErrorKind::DuplicateRegister, |a| &a.regs),
-        (PlanErrorKind::DuplicateInclude, |a| &a.includes),
+        (PlanErrorKind::DuplicateRegister, |a| &a.registered),
+        (PlanErrorKind::DuplicateInclude, |a| {
+            &a.included_applications
+        }),
     ];
     for (kind, names) in checks {
         let entries: Vec<(Atom, &AppRecord)> = apps
@@ -91,7 +93,11 @@ pub(super) fn check_applications(
     }
     let incls: Vec<(Atom, Atom)> = apps
         .iter()
-        .flat_map(|a| a.includes.iter().map(|i| (i.clone(), a.name.clone())))
+        .flat_map(|a| {
+            a.included_applications
+                .iter()
+                .map(|i| (i.clone(), a.name.clone()))
+        })
         .collect();
     let top = |app: &Atom| -> Atom {
         let mut cur = app.clone();
@@ -109,8 +115,8 @@ pub(super) fn check_applications(
         .into_iter()
         .map(|mut a| {
             let my_top = top(&a.name);
-            let mut uses = a.uses.clone();
-            for used in &a.uses {
+            let mut uses = a.applications.clone();
+            for used in &a.applications {
                 if *used == my_top {
                     uses.retain(|u| u != &my_top);
                 } else if let Some((_, depend)) = incls.iter().find(|(i, _)| i == used) {
@@ -123,7 +129,7 @@ pub(super) fn check_applications(
                     }
                 }
             }
-            a.uses = uses;
+            a.applications = uses;
             a
         })
         .collect())

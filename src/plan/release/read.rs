@@ -190,135 +190,32 @@ pub(super) enum ParseApp {
     Error(Term<'static>),
 }
 
-/// `parse_application/4`: the keys systools reads, with their checks and defaults.
+/// `parse_application/4`: the `.app`'s keys as systools reads them ([`read_app_term`]),
+/// then its version and the `.rel`'s override of the included applications.
 pub(super) fn parse_application(
     term: &Term<'_>,
     dir: &Path,
     vsn: &str,
     incls: Option<&[Atom]>,
 ) -> Result<AppRecord, ParseApp> {
-    let own = |t: &Term<'_>| t.clone().into_owned();
-    let (name, dict) = match term.as_tuple() {
-        Some([tag_t, n, d])
-            if tag_t.is_atom("application") && n.as_atom().is_some() && d.is_list() =>
-        {
-            (n, d)
-        }
-        _ => {
-            return Err(ParseApp::Error(tag(
-                "badly_formatted_application",
-                own(term),
-            )));
-        }
-    };
-    let entries: Vec<Term<'static>> = dict
-        .list_items()
-        .unwrap_or_default()
-        .iter()
-        .map(|i| i.to_term())
-        .collect();
-    let get = |key: &str| {
-        entries.iter().find_map(|e| match e.as_tuple() {
-            Some([k, v]) if k.is_atom(key) => Some(v.clone()),
-            _ => None,
-        })
-    };
-    let whole = || tag_application(name, dict);
-    let bad = |item: &'static str| {
-        ParseApp::Error(Term::tuple(vec![
-            tag("bad_param", Term::atom(item)),
-            whole(),
-        ]))
-    };
-    let missing = |item: &'static str| {
-        ParseApp::Error(Term::tuple(vec![
-            tag("missing_param", Term::atom(item)),
-            whole(),
-        ]))
-    };
-    let string_item =
-        |item: &'static str, default: Option<Term<'static>>| -> Result<Term<'static>, ParseApp> {
-            match get(item) {
-                Some(v) => string_p(&v).map(|_| v).ok_or_else(|| bad(item)),
-                None => default.ok_or_else(|| missing(item)),
-            }
-        };
-    let atoms_item = |item: &'static str, optional: bool| -> Result<Vec<Atom>, ParseApp> {
-        match get(item) {
-            Some(v) => atom_list_p(&v).ok_or_else(|| bad(item)),
-            None if optional => Ok(Vec::new()),
-            None => Err(missing(item)),
-        }
-    };
-    let vsn_t = string_item("vsn", None)?;
-    let id = string_item("id", Some(Term::nil()))?;
-    let description = string_item("description", None)?;
-    let modules = atoms_item("modules", false)?;
-    let regs = atoms_item("registered", false)?;
-    let uses = atoms_item("applications", false)?;
-    let optional = atoms_item("optional_applications", true)?;
-    let includes0 = atoms_item("included_applications", true)?;
-    let r#mod = match get("mod") {
-        None => Term::nil(),
-        Some(m) if m.is_nil() => m,
-        Some(m) if matches!(m.as_tuple(), Some([x, _]) if x.as_atom().is_some()) => m,
-        Some(_) => return Err(bad("mod")),
-    };
-    let start_phases = get("start_phases").unwrap_or_else(|| Term::atom("undefined"));
-    let env = get("env").unwrap_or_else(Term::nil);
-    let limit = |item: &'static str| -> Result<Term<'static>, ParseApp> {
-        match get(item) {
-            None => Ok(Term::atom("infinity")),
-            Some(v) if v.is_atom("infinity") || v.as_int().is_some_and(|i| i > 0) => Ok(v),
-            Some(_) => Err(bad(item)),
-        }
-    };
-    let (max_t, max_p) = (limit("maxT")?, limit("maxP")?);
-    let found_vsn = vsn_t
-        .as_charlist()
-        .map(|s| s.into_owned())
-        .unwrap_or_default();
-    if found_vsn != vsn {
-        return Err(ParseApp::OtherVersion(vsn_t));
+    let mut app = read_app_term(term).map_err(|e| ParseApp::Error(e.reason(term)))?;
+    if app.vsn != vsn {
+        return Err(ParseApp::OtherVersion(Term::string(app.vsn)));
     }
-    let includes = match incls {
-        None => includes0,
-        Some(over) => {
-            let not_spec: Vec<Atom> = over
-                .iter()
-                .filter(|a| !includes0.contains(a))
-                .cloned()
-                .collect();
-            if !not_spec.is_empty() {
-                return Err(ParseApp::Error(tag("override_include", atoms(&not_spec))));
-            }
-            over.to_vec()
+    if let Some(over) = incls {
+        let not_spec: Vec<Atom> = over
+            .iter()
+            .filter(|a| !app.included_applications.contains(a))
+            .cloned()
+            .collect();
+        if !not_spec.is_empty() {
+            return Err(ParseApp::Error(tag("override_include", atoms(&not_spec))));
         }
-    };
+        app.included_applications = over.to_vec();
+    }
     Ok(AppRecord {
-        name: Atom::from(name.as_atom().unwrap_or_default()),
+        app,
         start_type: StartType::Permanent,
-        vsn: found_vsn,
-        id,
-        description,
-        modules,
-        uses,
-        optional,
-        includes,
-        regs,
-        env,
-        max_t,
-        max_p,
-        r#mod,
-        start_phases,
         dir: dir.to_path_buf(),
     })
-}
-
-pub(super) fn tag_application(name: &Term<'_>, dict: &Term<'_>) -> Term<'static> {
-    Term::tuple(vec![
-        Term::atom("application"),
-        name.clone().into_owned(),
-        dict.clone().into_owned(),
-    ])
 }

@@ -27,8 +27,8 @@ pub(super) fn sort_used_and_incl_appls(apps: Vec<AppRecord>, rel: &Rel) -> Vec<A
     };
     apps.into_iter()
         .map(|mut a| {
-            a.includes = order(std::mem::take(&mut a.includes));
-            a.uses = order(std::mem::take(&mut a.uses));
+            a.included_applications = order(std::mem::take(&mut a.included_applications));
+            a.applications = order(std::mem::take(&mut a.applications));
             a
         })
         .collect()
@@ -46,11 +46,11 @@ pub(super) fn sort_appls(apps: Vec<AppRecord>, file: &Path) -> Result<Vec<AppRec
     let mut visited: Vec<Atom> = Vec::new();
     while let Some(a) = pending.pop() {
         let mut rest: Vec<AppRecord> = pending.drain(..).rev().collect();
-        let (uses, nf1) = find_all(&a.name, &a.uses, &mut rest, &visited);
-        let (incs, nf2) = find_all(&a.name, &a.includes, &mut rest, &visited);
+        let (uses, nf1) = find_all(&a.name, &a.applications, &mut rest, &visited);
+        let (incs, nf2) = find_all(&a.name, &a.included_applications, &mut rest, &visited);
         let mut miss: Vec<Atom> = nf1
             .into_iter()
-            .filter(|x| !a.optional.contains(x))
+            .filter(|x| !a.optional_applications.contains(x))
             .collect();
         miss.extend(nf2);
         miss.extend(missing);
@@ -119,7 +119,7 @@ pub(super) fn find_all(
     let mut not_found = Vec::new();
     for name in names.iter().rev() {
         match rest.iter().position(|r| &r.name == name) {
-            Some(pos) if rest[pos].includes.contains(checking) => {
+            Some(pos) if rest[pos].included_applications.contains(checking) => {
                 if !visited.contains(name) {
                     not_found.insert(0, name.clone());
                 }
