@@ -58,7 +58,8 @@
 //! * [`instr`]: the closed instruction enums and OTP's syntax check.
 //! * [`passes`]: `systools_rc:translate_scripts/4`, pass by pass.
 //! * [`order`]: the dependency order of update/load/delete instructions.
-//! * [`files`]: the release files as typed models, with diagnostics (`str::parse` too).
+//! * [`files`]: the release files as typed models, with diagnostics (`str::parse` too); one
+//!   decoder per file kind, which the planner uses too (`.app` and `.rel` with systools' rules).
 //! * [`plan`]: `systools:make_relup/4`: releases, start order, appups, warnings, the file;
 //!   release roots as rebar3, relx and `mix release` lay them out.
 //! * [`beam`]: BEAM files: chunks, exports and imports, `beam_lib:md5/1`.

@@ -155,6 +155,17 @@ struct Read {
     missing_sasl: Option<Span>,
 }
 
+impl Read {
+    /// Stopped at these problems: systools gets no further.
+    fn failed(problems: Vec<Problem>) -> Read {
+        Read {
+            rel: None,
+            problems,
+            missing_sasl: None,
+        }
+    }
+}
+
 fn problem(error: RelTermError, code: Code, at: &Term<'_>, message: String) -> Problem {
     Problem {
         error,
@@ -177,11 +188,7 @@ fn read_rel(first: &Term<'_>) -> Read {
         .filter(|t| t.len() == 4 && t[0].is_atom("release"))
     else {
         let message = RelTermError::BadlyFormatted.to_string();
-        return Read {
-            rel: None,
-            problems: vec![formatted(Code::BadRel, first, message)],
-            missing_sasl: None,
-        };
+        return Read::failed(vec![formatted(Code::BadRel, first, message)]);
     };
     let name_vsn = name_vsn.as_tuple().filter(|t| t.len() == 2).ok_or_else(|| {
         formatted(
@@ -211,11 +218,7 @@ fn read_rel(first: &Term<'_>) -> Read {
         (Ok(n), Ok(e), Ok(a)) => (n, e, a),
         (n, e, a) => {
             problems.extend([n.err(), e.err(), a.err()].into_iter().flatten());
-            return Read {
-                rel: None,
-                problems,
-                missing_sasl: None,
-            };
+            return Read::failed(problems);
         }
     };
     let own = |t: &Term<'_>| t.clone().into_owned();
@@ -259,11 +262,7 @@ fn read_rel(first: &Term<'_>) -> Read {
     }
     let (Some(name), Some(vsn), Some(erts_vsn), true) = (name, vsn, erts_vsn, problems.is_empty())
     else {
-        return Read {
-            rel: None,
-            problems,
-            missing_sasl: None,
-        };
+        return Read::failed(problems);
     };
     let rel = Rel {
         name,

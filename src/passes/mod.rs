@@ -24,6 +24,9 @@ use crate::term::{Term, TermKind};
 
 /// An application as `translate` sees it (sasl's `#application{}` record, the fields that
 /// matter): name, version, modules in `.app` order, and start type from the `.rel` file.
+/// It is the translator's input, not a file model: an `.app` ([`crate::files::App`])
+/// converts into it with `From`, a release's application ([`crate::plan::AppRecord`]) with
+/// its start type; the oracle's case files give it directly.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Application {
     /// The application name.

@@ -6,7 +6,8 @@
 //! are skipped and printed as capped.
 //!
 //! `cargo bench --bench perf` (options after `--`: `--quick`, `--no-otp`,
-//! `--otp-cap-secs N`, `--only parse|translate|make|scaling|appup|node`). Prints markdown
+//! `--otp-cap-secs N`, `--keep-dir` (keeps the generated inputs, e.g. for a `--make-child
+//! TREE` run under callgrind), `--only parse|translate|make|scaling|appup|node`). Prints markdown
 //! tables. `node` starts real nodes: calls per second and snapshot time at 10k and 100k
 //! processes (`node_bench.rs`).
 //! `scaling` checks that input shapes which were once quadratic (many diagnostics in one
@@ -104,7 +105,11 @@ fn main() {
         let count = if config.quick { 5_000 } else { 50_000 };
         appup_gen::bench(&dir, count, config.otp);
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if args.iter().any(|a| a == "--keep-dir") {
+        eprintln!("inputs kept in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 fn has_erlang() -> bool {
