@@ -8,7 +8,7 @@ use serde_json::json;
 
 use relup::diagnostic::Diagnostic;
 use relup::files::{Appup, app_name_of, decode_app, decode_appup_lenient, parse_diagnostic};
-use relup::instr::{Atom, Instruction, Mode, StartType, script_to_term};
+use relup::instr::{Atom, Instruction, Mode, script_to_term};
 use relup::passes::{Application, Apps, translate};
 use relup::span::LineIndex;
 use relup::term::{Term, decode_source, parse_terms, pretty};
@@ -272,17 +272,12 @@ fn read_app(path: &Path, named: &[Atom]) -> Result<Application, CliError> {
             .collect();
         format!("{}: not a valid .app:\n{text}", path.display())
     })?;
-    let modules = if app.modules.is_empty() && path.to_string_lossy().ends_with(".app.src") {
-        named.to_vec()
-    } else {
-        app.modules
-    };
-    Ok(Application {
-        name: app.name,
-        vsn: Term::string(app.vsn),
-        modules,
-        start_type: StartType::Permanent,
-    })
+    let mut application = Application::from(&app);
+    // rebar3 fills an .app.src's modules from the sources: take the appup's.
+    if app.modules.is_empty() && path.to_string_lossy().ends_with(".app.src") {
+        application.modules = named.to_vec();
+    }
+    Ok(application)
 }
 
 /// The `.app` beside the appup (`<dir>/<App>.app`, as release planning finds it), or for an
