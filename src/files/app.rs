@@ -219,6 +219,18 @@ pub fn decode_app(
     let items: Vec<Term<'_>> = match &dict.kind {
         crate::term::TermKind::List(items, None) => items.clone(),
         _ if dict.list_items().is_some_and(|i| i.is_empty()) => Vec::new(),
+        // A string is a list of integers: systools finds no key in it (missing_param).
+        _ if dict.as_charlist().is_some() => {
+            let message = format!(
+                "the application keys must be {{Key, Value}} tuples, found the string {dict}"
+            );
+            out.push(Diagnostic::error(
+                Code::BadAppKeys,
+                Some(dict.span),
+                message,
+            ));
+            Vec::new()
+        }
         _ => {
             let message = format!("the application keys must be a list, found {dict}");
             out.push(

@@ -4,7 +4,9 @@
 //! `systools_make:get_release/2` (`tests/otp/get_release.escript`) and by
 //! [`relup::plan::get_release`], and must give the same application records (in start
 //! order), the same warnings, or the same error term. Where OTP crashes (and returns the
-//! `'EXIT'` inside its error) we must report an error.
+//! `'EXIT'` inside its error) we must report an error. `relup check` must agree on each
+//! `.app` and `.rel` too: systools' objection among its diagnostics' reasons, no error where
+//! systools reads the file.
 
 use std::path::{Path, PathBuf};
 
@@ -109,6 +111,10 @@ fn rel_cases() -> Vec<(String, String)> {
         format!(r#"{{release, {{[1], "1"}}, {{erts, "13.0"}}, [{apps}]}}."#),
         format!(r#"{{release, {{"r", [0]}}, {{erts, "13.0"}}, [{apps}]}}."#),
         format!(r#"{{release, {{"r", "1"}}, {{erts, [1114111]}}, [{apps}]}}."#),
+        format!(r#"{{release, {{[-1], "1"}}, {{erts, "13.0"}}, [{apps}]}}."#),
+        format!(r#"{{release, {{"r", [55296]}}, {{erts, "13.0"}}, [{apps}]}}."#),
+        format!(r#"{{release, {{"r", "1"}}, {{erts, [1114112]}}, [{apps}]}}."#),
+        format!(r#"{{release, {{"r", [-1]}}, {{erts, [-1]}}, [{apps}, {{y, [-1]}}]}}."#),
         format!(r#"{{release, {{r, "1"}}, {{erts, "13.0"}}, [{apps}]}}."#),
         format!(r#"{{release, {{"r", 1}}, {{erts, 13}}, [{apps}]}}."#),
         format!(r#"{{release, {{"r", "1"}}, {{beam, "13.0"}}, [{apps}]}}."#),
@@ -169,6 +175,117 @@ fn ours(dir: &Path) -> String {
     }
 }
 
+/// systools' objection to `x.app` in its answer, when it has one about the file's keys or
+/// shape: `{bad_param, K}`, `{missing_param, K}` or `badly_formatted_application`.
+fn app_objection(otp: &Term<'_>) -> Option<String> {
+    // {error, systools_make, [{error_reading, {x, Reason}}]}
+    let errors = otp.as_tuple()?.get(2)?.list_items()?;
+    errors.iter().find_map(|e| {
+        let e = e.to_term();
+        let [tag, what] = e.as_tuple()? else {
+            return None;
+        };
+        let [app, reason] = what.as_tuple()? else {
+            return None;
+        };
+        if !tag.is_atom("error_reading") || !app.is_atom("x") {
+            return None;
+        }
+        let first = reason.as_tuple()?.first()?;
+        match first.tagged() {
+            Some(("bad_param" | "missing_param", 2)) => Some(first.to_string()),
+            _ if first.is_atom("badly_formatted_application") => Some(first.to_string()),
+            _ => None,
+        }
+    })
+}
+
+/// `relup check` on `x.app` agrees with systools: where systools objects to its keys, a
+/// diagnostic carries the same reason; where systools reads it, no error but our own
+/// `bad_app_key` (an entry that is not `{Key, Value}`, which systools skips).
+fn lint_agrees(dir: &Path, otp: &Term<'_>, otp_read_it: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(dir.join("x.app")).unwrap();
+    let terms = relup::term::parse_terms(&text).map_err(|e| e.to_string())?;
+    let (_, diagnostics) = relup::files::decode_app(&terms, Some("x"));
+    let reasons: Vec<&str> = diagnostics
+        .iter()
+        .filter_map(|d| d.reason.as_deref())
+        .collect();
+    if let Some(objection) = app_objection(otp) {
+        return match reasons.contains(&objection.as_str()) {
+            true => Ok(()),
+            false => Err(format!(
+                "systools says {objection}, relup check says {reasons:?}"
+            )),
+        };
+    }
+    let errors: Vec<&str> = diagnostics
+        .iter()
+        .filter(|d| d.is_error() && d.code.as_str() != "bad_app_key")
+        .map(|d| d.message.as_str())
+        .collect();
+    match (otp_read_it, errors.is_empty()) {
+        (true, false) => Err(format!("systools reads it, relup check says {errors:?}")),
+        _ => Ok(()),
+    }
+}
+
+/// `relup check` on `r.rel` agrees with systools: where `check_rel/1` objects, a diagnostic
+/// carries the same reason (the malformed entries one diagnostic each, together the list
+/// systools gives); where systools gets past it, no error.
+fn rel_lint_agrees(dir: &Path, otp: &Term<'_>) -> Result<(), String> {
+    const REL_REASONS: &[&str] = &[
+        "illegal_name",
+        "illegal_form",
+        "illegal_applications",
+        "missing_mandatory_app",
+        "mandatory_app",
+    ];
+    let text = std::fs::read_to_string(dir.join("r.rel")).unwrap();
+    let terms = relup::term::parse_terms(&text).map_err(|e| e.to_string())?;
+    let (_, diagnostics) = relup::files::decode_rel(&terms);
+    let errors: Vec<Term<'static>> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(|d| parse_term(d.reason.as_deref()?).ok().map(Term::into_owned))
+        .collect();
+    let reason = otp
+        .as_tuple()
+        .filter(|t| t.len() == 3 && t[0].is_atom("error"))
+        .map(|t| &t[2]);
+    let objection = reason.filter(|r| {
+        r.is_atom("badly_formatted_release")
+            || r.tagged()
+                .is_some_and(|(tag, _)| REL_REASONS.contains(&tag))
+    });
+    let Some(objection) = objection else {
+        return match errors.is_empty() {
+            true => Ok(()),
+            false => Err(format!(
+                "systools gets past check_rel, relup check says {errors:?}"
+            )),
+        };
+    };
+    let agrees = match objection.tagged() {
+        Some(("illegal_applications", 2)) => {
+            let entries: Vec<Term<'static>> = errors
+                .iter()
+                .filter(|e| e.tagged() == Some(("illegal_applications", 2)))
+                .flat_map(|e| e.as_tuple().unwrap()[1].list_items().unwrap_or_default())
+                .map(|i| i.to_term())
+                .collect();
+            Term::list(entries) == objection.as_tuple().unwrap()[1]
+        }
+        _ => errors.contains(objection),
+    };
+    match agrees {
+        true => Ok(()),
+        false => Err(format!(
+            "systools says {objection}, relup check says {errors:?}"
+        )),
+    }
+}
+
 #[test]
 #[cfg_attr(
     not(otp),
@@ -206,6 +323,14 @@ fn release_files_read_as_systools_reads_them() {
             continue;
         }
         made += usize::from(otp_text.starts_with("{ok,"));
+        let lint = if label.starts_with(".app") {
+            lint_agrees(dir, &otp_term, otp_text.starts_with("{ok,"))
+        } else {
+            rel_lint_agrees(dir, &otp_term)
+        };
+        if let Err(e) = lint {
+            bad.push(format!("{label}: relup check: {e}"));
+        }
         if parse_term(&ours_text).ok() != Some(otp_term) {
             bad.push(format!("{label}:\n  ours {ours_text}\n  otp  {otp_text}"));
         }
