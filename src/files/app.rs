@@ -1,13 +1,15 @@
 //! `.app` files: `{application, Name, [{Key, Value}]}` (grammar/app_rel.ebnf). The one decoder
 //! of `.app` files: `relup check` reports every problem ([`decode_app`]), release planning
-//! takes systools' first ([`read_app_term`]); both read the keys with [`super::app_keys`].
+//! takes systools' first ([`read_app_term`]); both read the keys with one reader
+//! (`app_keys`, whose [`AppKey`] and [`KeyProblem`] are re-exported here).
 
 use serde::Serialize;
 
 use super::app_keys::{AppKeyError, read_keys};
-use crate::diagnostic::{Code, Diagnostic};
+use super::fields::Sink;
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::instr::Atom;
-use crate::term::Term;
+use crate::term::{Term, TermKind};
 
 pub use super::app_keys::{AppKey, KeyProblem};
 
@@ -136,6 +138,16 @@ impl AppTermError {
     }
 }
 
+/// The entries of an `.app`'s key list as systools searches them: a proper list's elements;
+/// none in a string (its elements are integers); `None` for anything else.
+fn dict_entries<'t, 'a>(dict: &'t Term<'a>) -> Option<&'t [Term<'a>]> {
+    match &dict.kind {
+        TermKind::List(items, None) => Some(items),
+        _ if dict.as_charlist().is_some() => Some(&[]),
+        _ => None,
+    }
+}
+
 /// Splits `{application, Name, Dict}` with an atom name and a proper-list dict.
 fn application_parts<'t, 'a>(t: &'t Term<'a>) -> Option<(&'t str, &'t Term<'a>)> {
     match t.as_tuple() {
@@ -150,9 +162,8 @@ fn application_parts<'t, 'a>(t: &'t Term<'a>) -> Option<(&'t str, &'t Term<'a>)>
 /// (A dict that is an improper list makes systools crash; here it is badly formatted.)
 pub fn read_app_term(t: &Term<'_>) -> Result<App, AppTermError> {
     let (name, dict) = application_parts(t).ok_or(AppTermError::BadlyFormatted)?;
-    let items = dict.list_items().ok_or(AppTermError::BadlyFormatted)?;
-    let items: Vec<Term<'_>> = items.into_iter().map(|i| i.to_term()).collect();
-    let (app, problems) = read_keys(Atom::from(name), &items, t.span);
+    let items = dict_entries(dict).ok_or(AppTermError::BadlyFormatted)?;
+    let (app, problems) = read_keys(Atom::from(name), items, t.span);
     match problems.into_iter().next() {
         Some(first) => Err(AppTermError::Key(first)),
         None => Ok(app),
@@ -167,22 +178,16 @@ pub fn decode_app(
     terms: &[Term<'_>],
     expected_name: Option<&str>,
 ) -> (Option<App>, Vec<Diagnostic>) {
-    let mut out = Vec::new();
-    let Some(first) = terms.first() else {
-        out.push(Diagnostic::error(
-            Code::EmptyFile,
-            None,
-            "the file holds no term; an .app holds {application, Name, [{Key, Value}]}.",
-        ));
-        return (None, out);
+    let mut sink = Sink::default();
+    let Some(first) = sink.only_term(
+        terms,
+        "the file holds no term; an .app holds {application, Name, [{Key, Value}]}.",
+        "an .app file holds exactly one term",
+        Severity::Error,
+    ) else {
+        return (None, sink.0);
     };
-    for extra in &terms[1..] {
-        out.push(Diagnostic::error(
-            Code::ExtraTerm,
-            Some(extra.span),
-            "an .app file holds exactly one term",
-        ));
-    }
+    let mut out = sink.0;
     // app ::= "{" "application" "," atom "," "[" ( app_key ( "," app_key )* )? "]" "}"
     let Some([_, name, dict]) = first
         .as_tuple()
@@ -216,38 +221,32 @@ pub fn decode_app(
             format!("the file is named {expected}.app but holds application {name}"),
         ));
     }
-    let items: Vec<Term<'_>> = match &dict.kind {
-        crate::term::TermKind::List(items, None) => items.clone(),
-        _ if dict.list_items().is_some_and(|i| i.is_empty()) => Vec::new(),
-        // A string is a list of integers: systools finds no key in it (missing_param).
-        _ if dict.as_charlist().is_some() => {
-            let message = format!(
-                "the application keys must be {{Key, Value}} tuples, found the string {dict}"
-            );
-            out.push(Diagnostic::error(
-                Code::BadAppKeys,
-                Some(dict.span),
-                message,
-            ));
-            Vec::new()
-        }
-        _ => {
-            let message = format!("the application keys must be a list, found {dict}");
-            out.push(
-                Diagnostic::error(Code::BadAppKeys, Some(dict.span), message)
-                    .with_reason("badly_formatted_application"),
-            );
-            return (None, out);
-        }
+    let Some(items) = dict_entries(dict) else {
+        let message = format!("the application keys must be a list, found {dict}");
+        out.push(
+            Diagnostic::error(Code::BadAppKeys, Some(dict.span), message)
+                .with_reason("badly_formatted_application"),
+        );
+        return (None, out);
     };
+    // A string is a list of integers: systools finds no key in it (missing_param).
+    if matches!(&dict.kind, TermKind::String(s) if !s.is_empty()) {
+        let message =
+            format!("the application keys must be {{Key, Value}} tuples, found the string {dict}");
+        out.push(Diagnostic::error(
+            Code::BadAppKeys,
+            Some(dict.span),
+            message,
+        ));
+    }
     // OTP skips what is not a tuple tagged with a key it reads; such an entry is a mistake.
-    for item in &items {
+    for item in items {
         if !matches!(item.as_tuple(), Some([k, ..]) if k.as_atom().is_some()) {
             let message = format!("an application key is {{Key, Value}}, found {item}");
             out.push(Diagnostic::error(Code::BadAppKey, Some(item.span), message));
         }
     }
-    let (app, problems) = read_keys(Atom::from(name), &items, first.span);
+    let (app, problems) = read_keys(Atom::from(name), items, first.span);
     // The keys systools needs but the application itself does not: one warning for all.
     let (absent, problems): (Vec<KeyProblem>, Vec<KeyProblem>) = problems
         .into_iter()
@@ -281,8 +280,8 @@ fn or_list(items: &[&str]) -> String {
 fn key_diagnostic(p: KeyProblem) -> Diagnostic {
     let key = p.error.key();
     let code = match (p.error, p.absent) {
-        (AppKeyError::Missing(AppKey::Vsn), true) => Code::MissingVsn,
-        (AppKeyError::Missing(_), true) => Code::MissingAppKey, // decode_app's warning
+        // The other absent keys are decode_app's one missing_app_key warning.
+        (AppKeyError::Missing(_), true) => Code::MissingVsn,
         (AppKeyError::Missing(AppKey::Mod), false) => Code::BadAppMod,
         (AppKeyError::Missing(_), false) => Code::BadAppKey,
         (AppKeyError::Bad(_), _) => match key {

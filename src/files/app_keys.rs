@@ -224,7 +224,7 @@ fn read_value(app: &mut App, key: AppKey, v: &Term<'_>) -> Result<(), ValueError
         }
         AppKey::Mod => match v.as_tuple() {
             Some([m, args]) if m.as_atom().is_some() => {
-                app.r#mod = Some((Atom::from(m.as_atom().unwrap_or_default()), own(args)));
+                app.r#mod = m.as_atom().map(|m| (Atom::from(m), own(args)));
             }
             _ if v.is_nil() => app.r#mod = None,
             _ => {
@@ -276,34 +276,29 @@ fn own(t: &Term<'_>) -> Term<'static> {
     t.clone().into_owned()
 }
 
-/// `a_list_p/1`: a proper list of atoms. `Err(Some(element))` names the first element that
-/// is not an atom; `Err(None)` means not a proper list.
-fn atom_list<'t, 'a>(v: &'t Term<'a>) -> Result<Vec<Atom>, Option<&'t Term<'a>>> {
+/// The elements of a proper list, each read by `read`. `Err(Some(element))` names the first
+/// element `read` refuses; `Err(None)` means not a proper list. A string's elements are
+/// integers, so of strings only `""` can pass.
+fn each<'t, 'a, T>(
+    v: &'t Term<'a>,
+    read: impl Fn(&Term<'a>) -> Option<T>,
+) -> Result<Vec<T>, Option<&'t Term<'a>>> {
     match &v.kind {
-        TermKind::List(items, None) => items
-            .iter()
-            .map(|i| i.as_atom().map(Atom::from).ok_or(Some(i)))
-            .collect(),
-        // A string's elements are integers: only `""` passes.
+        TermKind::List(items, None) => items.iter().map(|i| read(i).ok_or(Some(i))).collect(),
         _ if v.list_items().is_some_and(|items| items.is_empty()) => Ok(Vec::new()),
         _ => Err(None),
     }
 }
 
-/// `t_list_p/1`: a proper list of `{Atom, Value}`. `Err(Some(element))` names the first
-/// element that is not one.
+/// `a_list_p/1`: a proper list of atoms (errors as [`each`]'s).
+pub(super) fn atom_list<'t, 'a>(v: &'t Term<'a>) -> Result<Vec<Atom>, Option<&'t Term<'a>>> {
+    each(v, |i| i.as_atom().map(Atom::from))
+}
+
+/// `t_list_p/1`: a proper list of `{Atom, Value}` (errors as [`each`]'s).
 fn atom_pairs<'t, 'a>(v: &'t Term<'a>) -> Result<Vec<(Atom, Term<'static>)>, Option<&'t Term<'a>>> {
-    match &v.kind {
-        TermKind::List(items, None) => items
-            .iter()
-            .map(|i| match i.as_tuple() {
-                Some([k, val]) if k.as_atom().is_some() => {
-                    Ok((Atom::from(k.as_atom().unwrap_or_default()), own(val)))
-                }
-                _ => Err(Some(i)),
-            })
-            .collect(),
-        _ if v.list_items().is_some_and(|items| items.is_empty()) => Ok(Vec::new()),
-        _ => Err(None),
-    }
+    each(v, |i| match i.as_tuple() {
+        Some([k, val]) => Some((Atom::from(k.as_atom()?), own(val))),
+        _ => None,
+    })
 }

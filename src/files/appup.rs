@@ -12,7 +12,7 @@ use super::version_key::{KeyRegex, compile};
 pub use super::version_key::{RegexError, VersionKey};
 
 use super::fields::Sink;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::instr::{Instruction, Mode, decode_instruction};
 use crate::span::Span;
 use crate::term::{Term, TermKind};
@@ -111,17 +111,14 @@ fn decode(
     checks: Checks,
 ) -> (Option<Appup>, Vec<Diagnostic>) {
     let mut sink = Sink::default();
-    let Some(first) = terms.first() else {
-        sink.0.push(Diagnostic::error(
-            Code::EmptyFile,
-            None,
-            "the file holds no term; an .appup holds {Vsn, UpFrom, DownTo}.",
-        ));
+    let Some(first) = sink.only_term(
+        terms,
+        "the file holds no term; an .appup holds {Vsn, UpFrom, DownTo}.",
+        "systools reads only the first term of an .appup, and release_handler:upgrade_app rejects a file with more than one",
+        Severity::Warning,
+    ) else {
         return (None, sink.0);
     };
-    for extra in &terms[1..] {
-        sink.warning(Code::ExtraTerm, extra, "systools reads only the first term of an .appup, and release_handler:upgrade_app rejects a file with more than one");
-    }
     // appup ::= "{" vsn "," clauses "," clauses "}"
     // vsn ::= string
     let Some([vsn, up, down]) = first.as_tuple() else {

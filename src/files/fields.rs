@@ -2,7 +2,7 @@
 //! records a diagnostic (with the field's span) when it is wrong.
 
 use crate::diagnostic::Code;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::instr::Atom;
 use crate::term::Term;
 
@@ -20,6 +20,29 @@ impl Sink {
     pub fn warning(&mut self, code: Code, t: &Term<'_>, message: impl Into<String>) {
         self.0
             .push(Diagnostic::warning(code, Some(t.span), message));
+    }
+
+    /// The term of a file that holds exactly one: an `empty_file` error (`empty` says what the
+    /// file should hold) when there is none, an `extra_term` diagnostic of `extra_severity`
+    /// for each term after the first (a warning where the reader ignores the rest).
+    pub fn only_term<'t, 'a>(
+        &mut self,
+        terms: &'t [Term<'a>],
+        empty: &str,
+        extra: &str,
+        extra_severity: Severity,
+    ) -> Option<&'t Term<'a>> {
+        let Some((first, rest)) = terms.split_first() else {
+            self.0.push(Diagnostic::error(Code::EmptyFile, None, empty));
+            return None;
+        };
+        for t in rest {
+            match extra_severity {
+                Severity::Error => self.error(Code::ExtraTerm, t, extra),
+                Severity::Warning => self.warning(Code::ExtraTerm, t, extra),
+            }
+        }
+        Some(first)
     }
 
     /// True when an error was recorded.

@@ -136,28 +136,24 @@ pub fn parse_diagnostic(e: &ParseError) -> Diagnostic {
 // config ::= "[" ( "{" atom "," term "}" | string ) ( "," ( "{" atom "," term "}" | string ) )* "]"
 pub fn check_config(terms: &[Term<'_>]) -> Vec<Diagnostic> {
     let mut sink = fields::Sink::default();
-    match terms {
-        [] => sink.0.push(Diagnostic::error(
-            Code::EmptyFile,
-            None,
-            "a sys.config holds one list",
-        )),
-        [first, rest @ ..] => {
-            for extra in rest {
+    let first = sink.only_term(
+        terms,
+        "a sys.config holds one list",
+        "a sys.config holds exactly one term",
+        crate::diagnostic::Severity::Error,
+    );
+    if let Some(items) = first.and_then(|f| sink.list(f, Code::BadConfig, "a sys.config")) {
+        for item in items {
+            let ok = matches!(item.as_tuple(), Some([k, _]) if k.as_atom().is_some())
+                || item.as_charlist().is_some();
+            if !ok {
                 sink.error(
-                    Code::ExtraTerm,
-                    extra,
-                    "a sys.config holds exactly one term",
+                    Code::BadConfigEntry,
+                    item,
+                    format!(
+                        "a sys.config entry is {{App, [{{Par, Val}}]}} or a file name, found {item}"
+                    ),
                 );
-            }
-            if let Some(items) = sink.list(first, Code::BadConfig, "a sys.config") {
-                for item in items {
-                    let ok = matches!(item.as_tuple(), Some([k, _]) if k.as_atom().is_some())
-                        || item.as_charlist().is_some();
-                    if !ok {
-                        sink.error(Code::BadConfigEntry, item, format!("a sys.config entry is {{App, [{{Par, Val}}]}} or a file name, found {item}"));
-                    }
-                }
             }
         }
     }

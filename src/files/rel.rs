@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
-use crate::diagnostic::{Code, Diagnostic};
+use super::app_keys::atom_list;
+use super::fields::Sink;
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::instr::{Atom, StartType};
 use crate::span::Span;
 use crate::term::{Term, TermKind};
@@ -325,10 +327,7 @@ fn rel_app(t: &Term<'_>) -> Result<RelApp, (Code, Span, String)> {
                 },
             )?;
         } else if extra.is_list() && (i + 1 == rest.len()) {
-            let atoms: Option<Vec<Atom>> = extra
-                .list_items()
-                .and_then(|l| l.iter().map(|x| x.as_atom().map(Atom::from)).collect());
-            included = Some(atoms.ok_or_else(|| {
+            included = Some(atom_list(extra).map_err(|_| {
                 let message =
                     format!("included applications must be a list of atoms, found {extra}");
                 (Code::BadRelApp, extra.span, message)
@@ -374,24 +373,16 @@ pub fn read_rel_term(t: &Term<'_>) -> Result<(Rel, bool), RelTermError> {
 
 /// Decodes a `.rel` from its file's terms, with every problem as a diagnostic.
 pub fn decode_rel(terms: &[Term<'_>]) -> (Option<Rel>, Vec<Diagnostic>) {
-    let Some(first) = terms.first() else {
-        let d = Diagnostic::error(
-            Code::EmptyFile,
-            None,
-            "the file holds no term; a .rel holds {release, {Name, Vsn}, {erts, Vsn}, [App]}.",
-        );
-        return (None, vec![d]);
+    let mut sink = Sink::default();
+    let Some(first) = sink.only_term(
+        terms,
+        "the file holds no term; a .rel holds {release, {Name, Vsn}, {erts, Vsn}, [App]}.",
+        "a .rel file holds exactly one term",
+        Severity::Error,
+    ) else {
+        return (None, sink.0);
     };
-    let mut out: Vec<Diagnostic> = terms[1..]
-        .iter()
-        .map(|extra| {
-            Diagnostic::error(
-                Code::ExtraTerm,
-                Some(extra.span),
-                "a .rel file holds exactly one term",
-            )
-        })
-        .collect();
+    let mut out = sink.0;
     let read = read_rel(first);
     for p in read.problems {
         let reason = p.error.reason().to_string();

@@ -6,7 +6,7 @@ use crate::diagnostic::Code;
 use serde::Serialize;
 
 use super::fields::Sink;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::instr::Atom;
 use crate::span::Span;
 use crate::term::Term;
@@ -32,21 +32,14 @@ const STATUSES: [&str; 4] = ["permanent", "current", "old", "unpacked"];
 /// Decodes a `RELEASES` file from its terms.
 pub fn decode_releases(terms: &[Term<'_>]) -> (Option<Vec<InstalledRelease>>, Vec<Diagnostic>) {
     let mut sink = Sink::default();
-    let Some(first) = terms.first() else {
-        sink.0.push(Diagnostic::error(
-            Code::EmptyFile,
-            None,
-            "the file holds no term; RELEASES holds [{release, Name, Vsn, ErtsVsn, Libs, Status}].",
-        ));
+    let Some(first) = sink.only_term(
+        terms,
+        "the file holds no term; RELEASES holds [{release, Name, Vsn, ErtsVsn, Libs, Status}].",
+        "RELEASES holds exactly one term (release_handler reads it with file:consult and expects one list)",
+        Severity::Error,
+    ) else {
         return (None, sink.0);
     };
-    for extra in &terms[1..] {
-        sink.error(
-            Code::ExtraTerm,
-            extra,
-            "RELEASES holds exactly one term (release_handler reads it with file:consult and expects one list)",
-        );
-    }
     // releases ::= "[" ( installed_release ( "," installed_release )* )? "]"
     let Some(items) = sink.list(first, Code::BadReleases, "RELEASES") else {
         return (None, sink.0);

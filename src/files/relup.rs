@@ -7,7 +7,7 @@ use crate::diagnostic::Code;
 use serde::Serialize;
 
 use super::fields::Sink;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::instr::{Instruction, LowLevel, decode_instruction};
 use crate::term::Term;
 
@@ -36,21 +36,14 @@ pub struct RelupEntry {
 /// Decodes a relup from its file's terms.
 pub fn decode_relup(terms: &[Term<'_>]) -> (Option<Relup>, Vec<Diagnostic>) {
     let mut sink = Sink::default();
-    let Some(first) = terms.first() else {
-        sink.0.push(Diagnostic::error(
-            Code::EmptyFile,
-            None,
-            "the file holds no term; a relup holds {Vsn, [Up], [Down]}.",
-        ));
+    let Some(first) = sink.only_term(
+        terms,
+        "the file holds no term; a relup holds {Vsn, [Up], [Down]}.",
+        "release_handler needs a relup file with exactly one term",
+        Severity::Error,
+    ) else {
         return (None, sink.0);
     };
-    for extra in &terms[1..] {
-        sink.error(
-            Code::ExtraTerm,
-            extra,
-            "release_handler needs a relup file with exactly one term",
-        );
-    }
     // relup ::= "{" string "," entries "," entries "}"
     let Some([vsn, up, down]) = first.as_tuple() else {
         sink.error(

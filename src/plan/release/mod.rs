@@ -109,7 +109,8 @@ fn tag(tag: &'static str, t: Term<'static>) -> Term<'static> {
 pub fn get_release(rel_file: &Path, path: &[PathBuf]) -> Result<LoadedRelease, PlanError> {
     let term = read_first_term(rel_file)
         .map_err(|e| make_error(PlanErrorKind::RelUnreadable(e), rel_file))?;
-    let (release, missing_sasl) = check_rel(&term, rel_file)?;
+    let (release, missing_sasl) =
+        read_rel_term(&term).map_err(|e| make_error(PlanErrorKind::Rel(e), rel_file))?;
     let apps = collect_applications(&release, path, rel_file)?;
     let apps = check_applications(apps, rel_file)?;
     let apps = sort_used_and_incl_appls(apps, &release);
@@ -121,8 +122,4 @@ pub fn get_release(rel_file: &Path, path: &[PathBuf]) -> Result<LoadedRelease, P
         apps,
         missing_sasl,
     })
-}
-
-fn check_rel(term: &Term<'_>, file: &Path) -> Result<(Rel, bool), PlanError> {
-    read_rel_term(term).map_err(|e| make_error(PlanErrorKind::Rel(e), file))
 }
